@@ -1,0 +1,167 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipshape-dev/shipshape/internal/cluster"
+	"github.com/shipshape-dev/shipshape/internal/finding"
+	"github.com/shipshape-dev/shipshape/internal/manifest"
+	"github.com/shipshape-dev/shipshape/internal/render"
+	"github.com/shipshape-dev/shipshape/internal/snapshot"
+	"github.com/shipshape-dev/shipshape/internal/version"
+)
+
+// ScanOptions are the inputs of `shipshape scan`.
+type ScanOptions struct {
+	*Globals
+	// Filenames are -f: files, directories (read recursively) or "-" for stdin.
+	// Without any, scan reads the live cluster.
+	Filenames []string
+	// Checks selects checks by ID or by group prefix ("inventory"); empty means all.
+	Checks []string
+}
+
+// NewCmdScan builds `shipshape scan`. runF replaces scanRun in tests of flag parsing.
+func NewCmdScan(g *Globals, runF func(context.Context, *ScanOptions) error) *cobra.Command {
+	opts := &ScanOptions{Globals: g}
+	cmd := &cobra.Command{
+		Use:   "scan [-f FILE|DIR|-]...",
+		Short: "Run every check over a live cluster or manifest files and print one report",
+		Long: `Scan reads its input once and runs every registered check over it (see 'shipshape checks').
+
+Without -f it reads the cluster of the current kubeconfig context: every served API,
+custom resources and aggregated APIs included, in the context's namespace or, with -A,
+in all namespaces. Anything it may not read (a forbidden resource, an aggregated API
+whose backend is down) is listed as a warning and the report is marked partial.
+
+With -f it reads manifest files: YAML (multi-document), JSON and kind: List; directories
+are read recursively; "-" reads standard input. A document that cannot be read is a
+finding with its file and line, and every other document is still read.`,
+		Example: `  # Scan the cluster of the current context, all namespaces
+  shipshape scan -A
+
+  # Scan manifests in CI and fail on anything medium or worse
+  shipshape scan -f deploy/ --fail-on medium -o sarif > shipshape.sarif
+
+  # Scan rendered Helm output from standard input
+  helm template my-chart | shipshape scan -f -`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return scanRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringArrayVarP(&opts.Filenames, "filename", "f", nil, "a manifest file, a directory (read recursively) or - for stdin; repeatable")
+	cmd.Flags().StringSliceVar(&opts.Checks, "check", nil, "run only these checks, by ID or group (e.g. inventory); repeatable or comma-separated")
+	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
+	_ = cmd.RegisterFlagCompletionFunc("check", completeCheckIDs)
+	return cmd
+}
+
+func scanRun(ctx context.Context, opts *ScanOptions) error {
+	format, err := opts.format()
+	if err != nil {
+		return err
+	}
+	threshold, gate, err := opts.threshold()
+	if err != nil {
+		return err
+	}
+	reg, err := registry()
+	if err != nil {
+		return err
+	}
+	checks, err := selectChecks(reg, opts.Checks)
+	if err != nil {
+		return err
+	}
+
+	snap, err := readInput(ctx, opts.Globals, opts.Filenames)
+	if err != nil {
+		return err
+	}
+	report := finding.Evaluate(ctx, snap, checks)
+	if err := render.Write(opts.Streams.Out, format, report, renderOptions(opts.Globals, "shipshape scan", checks)); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if n := report.AtOrAbove(threshold); gate && n > 0 {
+		return &thresholdError{count: n, threshold: threshold}
+	}
+	return nil
+}
+
+// readInput reads files when any are named, else the live cluster.
+func readInput(ctx context.Context, g *Globals, filenames []string) (*snapshot.Snapshot, error) {
+	if len(filenames) > 0 {
+		if g.Cluster.Namespace != "" || g.Cluster.AllNamespaces {
+			return nil, usagef("-n and -A select namespaces of a live cluster; they do not apply to -f")
+		}
+		snap, err := manifest.Read(ctx, filenames, manifest.Options{Stdin: g.Streams.In})
+		if err != nil {
+			return nil, err
+		}
+		return snap, nil
+	}
+	if g.Cluster.Namespace != "" && g.Cluster.AllNamespaces {
+		return nil, usagef("-n and -A cannot be used together")
+	}
+	target, err := g.Cluster.Load()
+	if err != nil {
+		return nil, err
+	}
+	bar := newProgress(g.Streams.Err, g.Streams.ErrTTY, "reading cluster")
+	defer bar.Done()
+	return cluster.Snapshot(ctx, target, cluster.SnapshotOptions{Progress: bar.Update})
+}
+
+// selectChecks keeps the checks whose ID or group matches one of the names.
+func selectChecks(reg *finding.Registry, names []string) ([]finding.Check, error) {
+	all := reg.Checks()
+	if len(names) == 0 {
+		return all, nil
+	}
+	var out []finding.Check
+	for _, name := range names {
+		name = strings.TrimSuffix(strings.TrimSpace(name), "/")
+		n := 0
+		for _, c := range all {
+			if c.ID == name || strings.HasPrefix(c.ID, name+"/") {
+				out = append(out, c)
+				n++
+			}
+		}
+		if n == 0 {
+			return nil, usagef("--check %q: no such check or group (see 'shipshape checks')", name)
+		}
+	}
+	return out, nil
+}
+
+func renderOptions(g *Globals, title string, checks []finding.Check) render.Options {
+	v := version.Get()
+	return render.Options{
+		Title:  title,
+		Checks: checks,
+		Tool:   render.Tool{Name: "shipshape", Version: v.Version, InformationURI: "https://github.com/shipshape-dev/shipshape"},
+		Color:  g.Streams.OutTTY,
+		Width:  g.Streams.Width,
+	}
+}
+
+func completeCheckIDs(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	reg, err := registry()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	var ids []string
+	for _, c := range reg.Checks() {
+		ids = append(ids, c.ID+"\t"+c.Title)
+	}
+	return ids, cobra.ShellCompDirectiveNoFileComp
+}

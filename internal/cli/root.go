@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -44,7 +45,15 @@ func (g *Globals) threshold() (sev finding.Severity, ok bool, err error) {
 }
 
 // NewRootCmd builds the whole command tree for one run.
-func NewRootCmd(streams Streams) *cobra.Command {
+func NewRootCmd(streams Streams) *cobra.Command { return newRootCmd(streams, runners{}) }
+
+// runners replace the commands' run functions in tests of flag parsing.
+type runners struct {
+	scan   func(context.Context, *ScanOptions) error
+	checks func(context.Context, *ChecksOptions) error
+}
+
+func newRootCmd(streams Streams, run runners) *cobra.Command {
 	g := &Globals{Streams: streams}
 	root := &cobra.Command{
 		Use:   "shipshape",
@@ -81,8 +90,8 @@ Exit codes: 0 nothing at or above --fail-on, 1 error, 2 usage, 3 a finding at or
 	_ = root.RegisterFlagCompletionFunc("fail-on", fixedCompletion("info", "low", "medium", "high", "critical", "none"))
 
 	root.AddCommand(
-		NewCmdScan(g, nil),
-		NewCmdChecks(g, nil),
+		NewCmdScan(g, run.scan),
+		NewCmdChecks(g, run.checks),
 		NewCmdVersion(g),
 	)
 	return root

@@ -87,7 +87,9 @@ func scanRun(ctx context.Context, opts *ScanOptions) error {
 		return err
 	}
 	report := finding.Evaluate(ctx, snap, checks)
-	if err := render.Write(opts.Streams.Out, format, report, renderOptions(opts.Globals, "shipshape scan", checks)); err != nil {
+	ropts := renderOptions(opts.Globals, "shipshape scan", checks)
+	ropts.FailAt, ropts.NeverFail = threshold, !gate
+	if err := render.Write(opts.Streams.Out, format, report, ropts); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	if n := report.AtOrAbove(threshold); gate && n > 0 {

@@ -72,19 +72,19 @@ func (f Finding) Where() string {
 	return ""
 }
 
-// Compare orders findings for output: most severe first, then by position,
-// check and message, so that reports are deterministic and diffable.
+// Compare orders findings for output: most severe first, then by check, then
+// by position and message, so that reports are deterministic and diffable.
 func Compare(a, b Finding) int {
 	if c := cmp.Compare(b.Severity, a.Severity); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Check, b.Check); c != 0 {
 		return c
 	}
 	if c := compareLocation(a.Location, b.Location); c != 0 {
 		return c
 	}
 	if c := compareObject(a.Object, b.Object); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Check, b.Check); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Message, b.Message); c != 0 {

@@ -69,7 +69,7 @@ func TestSortIsDeterministic(t *testing.T) {
 		{Check: "a/x", Severity: Critical, Message: "m", Location: loc("a.yaml", 2)},
 		{Check: "a/y", Severity: Critical, Message: "m", Object: obj("a", "p")},
 	}
-	want := []Finding{in[3], in[2], in[4], in[1], in[0]}
+	want := []Finding{in[3], in[2], in[1], in[4], in[0]}
 	for i := 0; i < 5; i++ {
 		got := append([]Finding(nil), in[i:]...)
 		got = append(got, in[:i]...)

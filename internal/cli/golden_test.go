@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// checkGolden compares got with testdata/name, or rewrites it with -update.
+func checkGolden(t *testing.T, name string, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs (-want +got); rerun with -update if the change is intended\n%s", path, diff)
+	}
+}
+
+// TestScanFilesGolden runs whole `shipshape scan -f` command lines.
+func TestScanFilesGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		stdin    string
+		wantCode int
+	}{
+		{"clean.json", []string{"scan", "-f", "testdata/scan/clean.yaml", "-o", "json"}, "", ExitOK},
+		{"broken.table", []string{"scan", "-f", "testdata/scan/broken.yaml"}, "", ExitFindings},
+		{"broken.json", []string{"scan", "-f", "testdata/scan/broken.yaml", "-o", "json"}, "", ExitFindings},
+		{"broken-fail-critical.junit", []string{"scan", "-f", "testdata/scan/broken.yaml", "-o", "junit", "--fail-on", "critical"}, "", ExitOK},
+		{"dir.markdown", []string{"scan", "-f", "testdata/scan", "-o", "markdown", "--fail-on", "none"}, "", ExitOK},
+		{"stdin.yaml", []string{"scan", "-f", "-", "-o", "yaml", "--check", "inventory/objects"},
+			"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: b\n", ExitOK},
+		{"checks.table", []string{"checks"}, "", ExitOK},
+		{"checks-one.table", []string{"checks", "inventory/nodes"}, "", ExitOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			streams, out, errb := testStreams(tc.stdin)
+			code := Main(context.Background(), tc.args, streams)
+			if code != tc.wantCode {
+				t.Errorf("exit code = %d, want %d; stderr:\n%s", code, tc.wantCode, errb)
+			}
+			if strings.Contains(errb.String(), "error:") {
+				t.Errorf("stderr has an error: %s", errb)
+			}
+			checkGolden(t, strings.ReplaceAll(tc.name, "/", "_")+".golden", out.String())
+		})
+	}
+}
+
+// TestScanMissingPath: a named path that does not exist is an error (exit 1)
+// that names the path, not a silent empty report.
+func TestScanMissingPath(t *testing.T) {
+	streams, out, errb := testStreams("")
+	code := Main(context.Background(), []string{"scan", "-f", "testdata/scan/nope.yaml"}, streams)
+	if code != ExitError {
+		t.Errorf("exit %d, want %d", code, ExitError)
+	}
+	if !strings.Contains(errb.String(), "nope.yaml") {
+		t.Errorf("stderr %q does not name the path", errb)
+	}
+	if out.Len() != 0 {
+		t.Errorf("stdout not empty: %q", out)
+	}
+}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
-
 )
 
 // ChecksOptions are the inputs of `shipshape checks`.
@@ -116,4 +115,3 @@ func writeChecksMarkdown(w io.Writer, docs []checkDoc) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
-

@@ -4,7 +4,7 @@
 set -euo pipefail
 bin=${1:-bin}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/shipshape-demo.XXXXXX")
-"$bin/shipshape-sandbox" up --dir "$dir" --seed demo --seed-dir "$(dirname "$0")/../examples/estate" >"$dir/sandbox.out" 2>&1 &
+"$bin/shipshape-sandbox" up --dir "$dir" --seed demo --seed-dir "$(dirname "$0")/../examples/estate" --seed-charts "$(dirname "$0")/../examples/charts" >"$dir/sandbox.out" 2>&1 &
 pid=$!
 cleanup() {
 	kill -TERM "$pid" 2>/dev/null || true

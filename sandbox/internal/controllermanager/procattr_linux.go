@@ -5,5 +5,7 @@ package controllermanager
 import "syscall"
 
 func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// Own process group: terminal signals go to the sandbox, which stops
+	// the child in order.
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }

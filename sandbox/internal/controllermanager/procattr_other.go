@@ -5,5 +5,5 @@ package controllermanager
 import "syscall"
 
 func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{}
+	return &syscall.SysProcAttr{Setpgid: true}
 }

@@ -625,17 +625,30 @@ func ParseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// Problems describes certificates that are expired or not yet valid at now.
-func (p *PKI) Problems(now time.Time) []string {
-	var out []string
-	for _, name := range keys(p.Pairs) {
-		c := p.Pairs[name].Cert
+// Invalid maps the names of certificates that are expired or not yet
+// valid at now to a description of the problem.
+func (p *PKI) Invalid(now time.Time) map[string]string {
+	out := map[string]string{}
+	for name, kp := range p.Pairs {
+		c := kp.Cert
 		switch {
 		case now.After(c.NotAfter):
-			out = append(out, fmt.Sprintf("%s expired at %s", name, c.NotAfter.Format(time.RFC3339)))
+			out[name] = fmt.Sprintf("%s expired at %s", name, c.NotAfter.Format(time.RFC3339))
 		case now.Before(c.NotBefore):
-			out = append(out, fmt.Sprintf("%s is not valid before %s", name, c.NotBefore.Format(time.RFC3339)))
+			out[name] = fmt.Sprintf("%s is not valid before %s", name, c.NotBefore.Format(time.RFC3339))
 		}
 	}
 	return out
 }
+
+// Required lists the certificates the sandbox itself needs to start and
+// run; the others may be expired or wrongly issued without breaking it.
+func Required() []string {
+	return []string{
+		"ca", "etcd/ca", "apiserver", "etcd/server", "apiserver-etcd-client",
+		"admin.conf", "super-admin.conf", "controller-manager.conf",
+	}
+}
+
+// Keys returns the sorted keys of m.
+func Keys[V any](m map[string]V) []string { return keys(m) }

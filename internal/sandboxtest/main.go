@@ -38,11 +38,15 @@ func Main(m *testing.M) int {
 }
 
 // Get returns the package's shared sandbox, starting it on first use. It
-// fails the test (never skips) when the sandbox cannot be started. Tests
+// fails the test (never skips) when the sandbox cannot be started; only
+// `go test -short` skips the tests that need it. Tests
 // sharing it must not depend on each other's objects; use fresh
 // namespaces.
 func Get(t testing.TB) *Env {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the sandbox control plane; runs without -short")
+	}
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	if !shared.enabled {

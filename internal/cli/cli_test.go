@@ -26,15 +26,16 @@ func TestScanFlags(t *testing.T) {
 		args []string
 		want ScanOptions
 	}{
-		{"defaults", nil, ScanOptions{Globals: &Globals{Output: "table", FailOn: "high"}}},
+		{"defaults", nil, ScanOptions{Globals: &Globals{Output: "table", FailOn: "high"}, MaxFileSize: "256Mi", MaxDocumentSize: "64Mi"}},
 		{"kubectl flags", []string{"--kubeconfig", "k", "--context", "c", "-n", "shop", "-o", "json", "--fail-on", "medium"},
 			ScanOptions{Globals: &Globals{Output: "json", FailOn: "medium",
-				Cluster: cluster.ConfigFlags{Kubeconfig: "k", Context: "c", Namespace: "shop"}}}},
+				Cluster: cluster.ConfigFlags{Kubeconfig: "k", Context: "c", Namespace: "shop"}}, MaxFileSize: "256Mi", MaxDocumentSize: "64Mi"}},
 		{"all namespaces", []string{"-A"},
-			ScanOptions{Globals: &Globals{Output: "table", FailOn: "high", Cluster: cluster.ConfigFlags{AllNamespaces: true}}}},
-		{"files", []string{"-f", "a.yaml", "-f", "dir", "--filename", "-", "--check", "inventory,input/invalid-document"},
+			ScanOptions{Globals: &Globals{Output: "table", FailOn: "high", Cluster: cluster.ConfigFlags{AllNamespaces: true}}, MaxFileSize: "256Mi", MaxDocumentSize: "64Mi"}},
+		{"files", []string{"-f", "a.yaml", "-f", "dir", "--filename", "-", "--check", "inventory,input/invalid-document", "--max-file-size", "1Gi"},
 			ScanOptions{Globals: &Globals{Output: "table", FailOn: "high"},
-				Filenames: []string{"a.yaml", "dir", "-"}, Checks: []string{"inventory", "input/invalid-document"}}},
+				Filenames: []string{"a.yaml", "dir", "-"}, Checks: []string{"inventory", "input/invalid-document"},
+				MaxFileSize: "1Gi", MaxDocumentSize: "64Mi"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			streams, _, _ := testStreams("")
@@ -89,6 +90,7 @@ func TestMainUsageErrors(t *testing.T) {
 		{"namespace with files", []string{"scan", "-f", "testdata/scan/clean.yaml", "-n", "x"}, "do not apply to -f"},
 		{"unknown check", []string{"scan", "-f", "testdata/scan/clean.yaml", "--check", "nope"}, `--check "nope"`},
 		{"args to scan", []string{"scan", "extra"}, "takes no arguments"},
+		{"bad size", []string{"scan", "-f", "testdata/scan/clean.yaml", "--max-file-size", "big"}, "--max-file-size"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			streams, out, errb := testStreams("")

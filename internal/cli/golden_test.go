@@ -79,3 +79,19 @@ func TestScanMissingPath(t *testing.T) {
 		t.Errorf("stdout not empty: %q", out)
 	}
 }
+
+// TestScanFileLimit: a file over --max-file-size is reported with its path and
+// the scan goes on with the other files.
+func TestScanFileLimit(t *testing.T) {
+	streams, out, errb := testStreams("")
+	code := Main(context.Background(), []string{"scan", "-f", "testdata/scan/clean.yaml", "-f", "testdata/scan/broken.yaml",
+		"--max-file-size", "200", "-o", "json", "--fail-on", "none"}, streams)
+	if code != ExitOK {
+		t.Fatalf("exit %d; stderr %s", code, errb)
+	}
+	for _, want := range []string{`"path": "testdata/scan/broken.yaml"`, "--max-file-size", `"objects": 2`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/shipshape-dev/shipshape/internal/cluster"
 	"github.com/shipshape-dev/shipshape/internal/finding"
@@ -23,6 +24,9 @@ type ScanOptions struct {
 	Filenames []string
 	// Checks selects checks by ID or by group prefix ("inventory"); empty means all.
 	Checks []string
+	// MaxFileSize and MaxDocumentSize bound what one file or document may
+	// hold, as quantities ("256Mi").
+	MaxFileSize, MaxDocumentSize string
 }
 
 // NewCmdScan builds `shipshape scan`. runF replaces scanRun in tests of flag parsing.
@@ -58,6 +62,8 @@ finding with its file and line, and every other document is still read.`,
 		},
 	}
 	cmd.Flags().StringArrayVarP(&opts.Filenames, "filename", "f", nil, "a manifest file, a directory (read recursively) or - for stdin; repeatable")
+	cmd.Flags().StringVar(&opts.MaxFileSize, "max-file-size", "256Mi", "skip, and report, any file larger than this")
+	cmd.Flags().StringVar(&opts.MaxDocumentSize, "max-document-size", "64Mi", "skip, and report, any YAML document larger than this")
 	cmd.Flags().StringSliceVar(&opts.Checks, "check", nil, "run only these checks, by ID or group (e.g. inventory); repeatable or comma-separated")
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
 	_ = cmd.RegisterFlagCompletionFunc("check", completeCheckIDs)
@@ -82,7 +88,11 @@ func scanRun(ctx context.Context, opts *ScanOptions) error {
 		return err
 	}
 
-	snap, err := readInput(ctx, opts.Globals, opts.Filenames)
+	limits, err := opts.limits()
+	if err != nil {
+		return err
+	}
+	snap, err := readInput(ctx, opts.Globals, opts.Filenames, limits)
 	if err != nil {
 		return err
 	}
@@ -99,12 +109,13 @@ func scanRun(ctx context.Context, opts *ScanOptions) error {
 }
 
 // readInput reads files when any are named, else the live cluster.
-func readInput(ctx context.Context, g *Globals, filenames []string) (*snapshot.Snapshot, error) {
+func readInput(ctx context.Context, g *Globals, filenames []string, mo manifest.Options) (*snapshot.Snapshot, error) {
 	if len(filenames) > 0 {
 		if g.Cluster.Namespace != "" || g.Cluster.AllNamespaces {
 			return nil, usagef("-n and -A select namespaces of a live cluster; they do not apply to -f")
 		}
-		snap, err := manifest.Read(ctx, filenames, manifest.Options{Stdin: g.Streams.In})
+		mo.Stdin = g.Streams.In
+		snap, err := manifest.Read(ctx, filenames, mo)
 		if err != nil {
 			return nil, err
 		}
@@ -120,6 +131,25 @@ func readInput(ctx context.Context, g *Globals, filenames []string) (*snapshot.S
 	bar := newProgress(g.Streams.Err, g.Streams.ErrTTY, "reading cluster")
 	defer bar.Done()
 	return cluster.Snapshot(ctx, target, cluster.SnapshotOptions{Progress: bar.Update})
+}
+
+// limits parses --max-file-size and --max-document-size.
+func (o *ScanOptions) limits() (manifest.Options, error) {
+	var mo manifest.Options
+	for _, l := range []struct {
+		flag, value string
+		into        *int64
+	}{
+		{"--max-file-size", o.MaxFileSize, &mo.MaxFileBytes},
+		{"--max-document-size", o.MaxDocumentSize, &mo.MaxDocumentBytes},
+	} {
+		q, err := resource.ParseQuantity(l.value)
+		if err != nil || q.Sign() <= 0 {
+			return mo, usagef("%s %q: want a positive size such as 256Mi", l.flag, l.value)
+		}
+		*l.into = q.Value()
+	}
+	return mo, nil
 }
 
 // selectChecks keeps the checks whose ID or group matches one of the names.

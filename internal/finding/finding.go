@@ -97,21 +97,25 @@ func Compare(a, b Finding) int {
 }
 
 func compareLocation(a, b *Location) int {
-	switch {
-	case a == nil && b == nil:
-		return 0
-	case a == nil:
-		return 1
-	case b == nil:
-		return -1
-	}
-	if c := cmp.Compare(a.Path, b.Path); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Line, b.Line)
+	return compareOptional(a, b, func(a, b *Location) int {
+		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line))
+	})
 }
 
 func compareObject(a, b *Object) int {
+	return compareOptional(a, b, func(a, b *Object) int {
+		return cmp.Or(
+			cmp.Compare(a.Namespace, b.Namespace),
+			cmp.Compare(a.Kind, b.Kind),
+			cmp.Compare(a.Name, b.Name),
+			cmp.Compare(a.APIVersion, b.APIVersion),
+		)
+	})
+}
+
+// compareOptional puts present values before absent ones and compares two
+// present ones with f.
+func compareOptional[T any](a, b *T, f func(a, b *T) int) int {
 	switch {
 	case a == nil && b == nil:
 		return 0
@@ -120,12 +124,7 @@ func compareObject(a, b *Object) int {
 	case b == nil:
 		return -1
 	}
-	return cmp.Or(
-		cmp.Compare(a.Namespace, b.Namespace),
-		cmp.Compare(a.Kind, b.Kind),
-		cmp.Compare(a.Name, b.Name),
-		cmp.Compare(a.APIVersion, b.APIVersion),
-	)
+	return f(a, b)
 }
 
 // Sort orders findings with Compare.

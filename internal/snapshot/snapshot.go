@@ -121,7 +121,7 @@ func (s *Snapshot) Partial() bool { return len(s.Gaps) > 0 || len(s.Invalid) > 0
 // Sort puts objects, invalid documents and gaps in a deterministic order:
 // files by path and document, live objects by group, kind, namespace and name.
 func (s *Snapshot) Sort() {
-	sort.SliceStable(s.Objects, func(i, j int) bool { return objectLess(s.Objects[i], s.Objects[j]) })
+	sortObjects(s.Objects)
 	sort.SliceStable(s.Invalid, func(i, j int) bool {
 		return originLess(s.Invalid[i].Origin, s.Invalid[j].Origin)
 	})
@@ -156,22 +156,48 @@ func originLess(a, b Origin) bool {
 	return a.Line < b.Line
 }
 
-func objectLess(a, b Object) bool {
-	if a.Origin != b.Origin {
-		return originLess(a.Origin, b.Origin)
+// objectKey holds what objects sort by, computed once per object rather than
+// once per comparison (a live snapshot holds tens of thousands).
+type objectKey struct {
+	origin                      Origin
+	group, kind, ns, name, vers string
+}
+
+func keyOf(o Object) objectKey {
+	gvk := o.GroupVersionKind()
+	return objectKey{o.Origin, gvk.Group, gvk.Kind, o.GetNamespace(), o.GetName(), gvk.Version}
+}
+
+func sortObjects(objs []Object) {
+	type keyed struct {
+		key objectKey
+		obj Object
 	}
-	ga, gb := a.GroupVersionKind(), b.GroupVersionKind()
-	if ga.Group != gb.Group {
-		return ga.Group < gb.Group
+	ks := make([]keyed, len(objs))
+	for i, o := range objs {
+		ks[i] = keyed{keyOf(o), o}
 	}
-	if ga.Kind != gb.Kind {
-		return ga.Kind < gb.Kind
+	sort.SliceStable(ks, func(i, j int) bool { return keyLess(ks[i].key, ks[j].key) })
+	for i := range ks {
+		objs[i] = ks[i].obj
 	}
-	if a.GetNamespace() != b.GetNamespace() {
-		return a.GetNamespace() < b.GetNamespace()
+}
+
+func keyLess(a, b objectKey) bool {
+	if a.origin != b.origin {
+		return originLess(a.origin, b.origin)
 	}
-	if a.GetName() != b.GetName() {
-		return a.GetName() < b.GetName()
+	if a.group != b.group {
+		return a.group < b.group
 	}
-	return ga.Version < gb.Version
+	if a.kind != b.kind {
+		return a.kind < b.kind
+	}
+	if a.ns != b.ns {
+		return a.ns < b.ns
+	}
+	if a.name != b.name {
+		return a.name < b.name
+	}
+	return a.vers < b.vers
 }

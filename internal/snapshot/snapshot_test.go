@@ -15,7 +15,9 @@ func object(apiVersion, kind, ns, name string, origin Origin) Object {
 }
 
 func TestSortIsDeterministic(t *testing.T) {
-	file := func(p string, doc, item int) Origin { return Origin{Path: p, Document: doc, Item: item, Line: doc*10 + 1} }
+	file := func(p string, doc, item int) Origin {
+		return Origin{Path: p, Document: doc, Item: item, Line: doc*10 + 1}
+	}
 	objs := []Object{
 		object("v1", "Pod", "b", "x", Origin{}),
 		object("apps/v1", "Deployment", "a", "web", Origin{}),

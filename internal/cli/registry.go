@@ -9,7 +9,7 @@ import (
 // and `shipshape checks` documents; a new capability adds its checks here.
 func registry() (*finding.Registry, error) {
 	var all []finding.Check
-	all = append(all, finding.InvalidDocument)
+	all = append(all, finding.InvalidDocument())
 	all = append(all, inventory.Checks()...)
 	return finding.NewRegistry(all...)
 }

@@ -128,7 +128,7 @@ func TestEvaluate(t *testing.T) {
 	broken := Check{ID: "t/broken", Title: "t", Doc: "d",
 		Run: func(context.Context, *snapshot.Snapshot) ([]Finding, error) { return nil, errors.New("boom") }}
 
-	r := Evaluate(context.Background(), snap, []Check{perObject, broken, InvalidDocument})
+	r := Evaluate(context.Background(), snap, []Check{perObject, broken, InvalidDocument()})
 
 	var got []string
 	for _, f := range r.Findings {

@@ -11,30 +11,32 @@ import (
 // could not be read.
 const InvalidDocumentCheck = "input/invalid-document"
 
-// InvalidDocument describes the built-in check that reports unreadable
-// documents. Its Run reports them from a snapshot; Evaluate calls it always.
-var InvalidDocument = Check{
-	ID:       InvalidDocumentCheck,
-	Title:    "A manifest document could not be read",
-	Severity: High,
-	Doc: `A document that is not valid YAML or JSON, repeats a mapping key, gives a field the
+// InvalidDocument returns the built-in check that reports unreadable
+// documents from a snapshot. Evaluate always runs it.
+func InvalidDocument() Check {
+	return Check{
+		ID:       InvalidDocumentCheck,
+		Title:    "A manifest document could not be read",
+		Severity: High,
+		Doc: `A document that is not valid YAML or JSON, repeats a mapping key, gives a field the
 wrong type for its kind (a string where Kubernetes wants a number), or still holds a template
 placeholder such as {{name}} or ${NAME} cannot be applied as written. shipshape reports it with
 its file and line and goes on reading every other document; the report is marked partial because
 nothing else could judge what was in it.`,
-	Run: func(_ context.Context, s *snapshot.Snapshot) ([]Finding, error) {
-		out := make([]Finding, 0, len(s.Invalid))
-		for _, inv := range s.Invalid {
-			out = append(out, Finding{
-				Check:       InvalidDocumentCheck,
-				Severity:    High,
-				Message:     inv.Reason,
-				Remediation: "Fix the document so that it parses as the Kubernetes object it describes; render templates before scanning them.",
-				Location:    &Location{Path: inv.Origin.Path, Line: inv.Origin.Line},
-			})
-		}
-		return out, nil
-	},
+		Run: func(_ context.Context, s *snapshot.Snapshot) ([]Finding, error) {
+			out := make([]Finding, 0, len(s.Invalid))
+			for _, inv := range s.Invalid {
+				out = append(out, Finding{
+					Check:       InvalidDocumentCheck,
+					Severity:    High,
+					Message:     inv.Reason,
+					Remediation: "Fix the document so that it parses as the Kubernetes object it describes; render templates before scanning them.",
+					Location:    &Location{Path: inv.Origin.Path, Line: inv.Origin.Line},
+				})
+			}
+			return out, nil
+		},
+	}
 }
 
 // Warning is something that made the report incomplete or less certain.
@@ -130,7 +132,7 @@ func NewReport(s *snapshot.Snapshot, checks int, fs []Finding) Report {
 // returns one report. A check that fails does not stop the others:
 // its error becomes a warning and the report is marked partial.
 func Evaluate(ctx context.Context, s *snapshot.Snapshot, checks []Check) Report {
-	run := []Check{InvalidDocument}
+	run := []Check{InvalidDocument()}
 	for _, c := range checks {
 		if c.ID != InvalidDocumentCheck {
 			run = append(run, c)

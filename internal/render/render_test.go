@@ -3,19 +3,17 @@ package render
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/shipshape-dev/shipshape/internal/golden"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shipshape-dev/shipshape/internal/finding"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // fixture is one report with the options it is rendered with.
 type fixture struct {
@@ -45,7 +43,7 @@ Set securityContext.privileged to false and add only the capabilities it needs.`
 			Severity: finding.High,
 			Doc:      "TLS secrets whose certificate expires within 30 days break clients when it does.",
 		},
-		finding.InvalidDocument,
+		finding.InvalidDocument(),
 		{
 			ID:       "inventory/objects",
 			Title:    "What was read",
@@ -195,20 +193,7 @@ func render(t *testing.T, format Format, r finding.Report, opts Options) []byte 
 // checkGolden compares got with testdata/name, or rewrites it with -update.
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (-want +got):\n%s", path, cmp.Diff(string(want), string(got)))
-	}
+	golden.Check(t, name, got)
 }
 
 func TestGolden(t *testing.T) {

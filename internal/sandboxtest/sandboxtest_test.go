@@ -479,6 +479,9 @@ func parsePrivateKey(t *testing.T, data []byte) crypto.Signer {
 // periods, an already expired certificate that no component needs, ECDSA
 // keys and seeded manifests.
 func TestDedicatedSandbox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts its own sandbox; runs without -short")
+	}
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

@@ -175,6 +175,7 @@ func snapshotWith(ctx context.Context, t *Target, opts SnapshotOptions, tn tunin
 		Server: &snapshot.Server{
 			Host:       host,
 			Context:    t.Context,
+			Namespace:  ns,
 			GitVersion: info.GitVersion,
 			Platform:   info.Platform,
 		},

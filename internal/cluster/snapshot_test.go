@@ -95,7 +95,7 @@ func TestSnapshotReadsServerResourcesAndObjects(t *testing.T) {
 			if s.Source != snapshot.SourceCluster {
 				t.Errorf("Source = %q, want %q", s.Source, snapshot.SourceCluster)
 			}
-			wantServer := &snapshot.Server{Host: f.srv.URL, GitVersion: "v1.37.2", Platform: "linux/amd64"}
+			wantServer := &snapshot.Server{Host: f.srv.URL, Namespace: "prod", GitVersion: "v1.37.2", Platform: "linux/amd64"}
 			if diff := cmp.Diff(wantServer, s.Server); diff != "" {
 				t.Errorf("Server (-want +got):\n%s", diff)
 			}

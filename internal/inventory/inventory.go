@@ -78,6 +78,11 @@ func server(_ context.Context, s *snapshot.Snapshot) ([]finding.Finding, error) 
 	if s.Server.Context != "" {
 		msg += ", context " + s.Server.Context
 	}
+	if s.Server.Namespace != "" {
+		msg += "; read namespace " + s.Server.Namespace + " only (-A reads all)"
+	} else {
+		msg += "; read all namespaces"
+	}
 	return []finding.Finding{{Check: ServerCheck, Severity: finding.Info, Message: msg}}, nil
 }
 

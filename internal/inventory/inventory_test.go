@@ -56,7 +56,7 @@ func TestInventoryLive(t *testing.T) {
 	}})
 	s := &snapshot.Snapshot{
 		Source: snapshot.SourceCluster,
-		Server: &snapshot.Server{Host: "https://127.0.0.1:6443", GitVersion: "v1.37.2", Platform: "linux/amd64", Context: "prod"},
+		Server: &snapshot.Server{Host: "https://127.0.0.1:6443", GitVersion: "v1.37.2", Platform: "linux/amd64", Context: "prod", Namespace: "shop"},
 		Objects: []snapshot.Object{
 			node,
 			obj("v1", "Namespace", "", "shop", nil),
@@ -70,7 +70,7 @@ func TestInventoryLive(t *testing.T) {
 		id   string
 		want []string
 	}{
-		{ServerCheck, []string{"Kubernetes v1.37.2 (linux/amd64) at https://127.0.0.1:6443, context prod"}},
+		{ServerCheck, []string{"Kubernetes v1.37.2 (linux/amd64) at https://127.0.0.1:6443, context prod; read namespace shop only (-A reads all)"}},
 		{NodesCheck, []string{"node n1: Ready, kubelet v1.37.2, linux/amd64, cpu 4, memory 16Gi"}},
 		{NamespacesCheck, []string{"namespace empty: 0 objects", "namespace shop: 3 objects"}},
 		{ObjectsCheck, []string{"ConfigMap (v1): 2", "Deployment (apps/v1): 1", "Namespace (v1): 2", "Node (v1): 1"}},

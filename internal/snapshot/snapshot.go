@@ -95,6 +95,9 @@ type Server struct {
 	Host string
 	// Context is the kubeconfig context used, when known.
 	Context string
+	// Namespace is the one namespace whose namespaced objects were read, or
+	// "" when all namespaces were.
+	Namespace string
 	// GitVersion is the server's version, e.g. "v1.37.2".
 	GitVersion string
 	Platform   string

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -141,5 +142,32 @@ func TestNoKubeconfigIsAnError(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "error:") {
 		t.Errorf("stderr %q has no error line", errb)
+	}
+}
+
+// TestContextCompletion asks cobra's completion entry point for --context
+// values, as a shell would.
+func TestContextCompletion(t *testing.T) {
+	kubeconfig := t.TempDir() + "/config"
+	conf := `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: x}}]
+contexts:
+- {name: staging, context: {cluster: c, user: u}}
+- {name: prod, context: {cluster: c, user: u}}
+current-context: prod
+`
+	if err := os.WriteFile(kubeconfig, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	streams, out, errb := testStreams("")
+	code := Main(context.Background(), []string{"__complete", "scan", "--kubeconfig", kubeconfig, "--context", ""}, streams)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if diff := cmp.Diff([]string{"prod", "staging", ":4"}, lines); diff != "" {
+		t.Errorf("completion (-want +got)\n%s", diff)
 	}
 }

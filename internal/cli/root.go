@@ -86,6 +86,13 @@ Exit codes: 0 nothing at or above --fail-on, 1 error, 2 usage, 3 a finding at or
 	pf.StringVarP(&g.Output, "output", "o", "table", "output format: "+strings.Join(render.Formats(), "|"))
 	pf.StringVar(&g.FailOn, "fail-on", "high", "exit 3 when a finding is at or above this severity: info|low|medium|high|critical|none")
 
+	_ = root.RegisterFlagCompletionFunc("context", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		names, err := g.Cluster.Contexts()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
 	_ = root.RegisterFlagCompletionFunc("output", fixedCompletion(render.Formats()...))
 	_ = root.RegisterFlagCompletionFunc("fail-on", fixedCompletion("info", "low", "medium", "high", "critical", "none"))
 

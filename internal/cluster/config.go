@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -138,4 +139,21 @@ func loadError(f ConfigFlags, err error) error {
 	default:
 		return fmt.Errorf("load kubeconfig: %w", err)
 	}
+}
+
+// Contexts lists the context names of the kubeconfig the flags select,
+// sorted, for shell completion. It reads files only.
+func (f ConfigFlags) Contexts() ([]string, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = f.Kubeconfig
+	raw, err := rules.Load()
+	if err != nil {
+		return nil, fmt.Errorf("read kubeconfig: %w", err)
+	}
+	names := make([]string, 0, len(raw.Contexts))
+	for name := range raw.Contexts {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names, nil
 }

@@ -68,23 +68,6 @@ func testNamespace(t testing.TB, cs kubernetes.Interface, prefix string) string 
 	return ns.Name
 }
 
-// eventually calls f until it returns nil or the timeout passes, then fails
-// with f's last error.
-func eventually(t testing.TB, timeout time.Duration, what string, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still failing after %v: %v", what, timeout, err)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
 func gapsFor(s *snapshot.Snapshot, source string) []snapshot.Gap {
 	var out []snapshot.Gap
 	for _, g := range s.Gaps {
@@ -125,7 +108,7 @@ func TestIntegrationCustomResources(t *testing.T) {
 	t.Cleanup(func() {
 		_ = dc.Resource(crdGVR).Delete(context.Background(), crd.GetName(), metav1.DeleteOptions{})
 	})
-	eventually(t, time.Minute, "CRD established", func() error {
+	sandboxtest.Eventually(t, time.Minute, "CRD established", func() error {
 		got, err := dc.Resource(crdGVR).Get(ctx, crd.GetName(), metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -148,7 +131,7 @@ func TestIntegrationCustomResources(t *testing.T) {
 			"metadata":   map[string]any{"name": name},
 			"spec":       map[string]any{"size": int64(3)},
 		}}
-		eventually(t, time.Minute, "create widget "+name, func() error {
+		sandboxtest.Eventually(t, time.Minute, "create widget "+name, func() error {
 			_, err := widgets.Create(ctx, w, metav1.CreateOptions{})
 			return err
 		})
@@ -162,7 +145,7 @@ func TestIntegrationCustomResources(t *testing.T) {
 	opts := SnapshotOptions{Kinds: []schema.GroupKind{{Group: group, Kind: "Widget"}}}
 	var s *snapshot.Snapshot
 	// Aggregated discovery picks up a new CRD asynchronously.
-	eventually(t, time.Minute, "widgets in snapshot", func() error {
+	sandboxtest.Eventually(t, time.Minute, "widgets in snapshot", func() error {
 		var err error
 		s, err = Snapshot(ctx, target, opts)
 		if err != nil {
@@ -319,7 +302,7 @@ func TestIntegrationForbiddenResource(t *testing.T) {
 	opts := SnapshotOptions{Resources: []schema.GroupResource{{Resource: "configmaps"}, {Resource: "secrets"}}}
 	var s *snapshot.Snapshot
 	// The authorizer sees the new binding after its informer syncs.
-	eventually(t, 30*time.Second, "configmaps readable as "+user, func() error {
+	sandboxtest.Eventually(t, 30*time.Second, "configmaps readable as "+user, func() error {
 		var err error
 		s, err = Snapshot(ctx, target, opts)
 		if err != nil {
@@ -391,7 +374,7 @@ func TestIntegrationBrokenAPIService(t *testing.T) {
 	opts := SnapshotOptions{Resources: []schema.GroupResource{{Resource: "services"}}}
 	var s *snapshot.Snapshot
 	// The aggregator notices the unreachable backend asynchronously.
-	eventually(t, time.Minute, "gap for "+gv, func() error {
+	sandboxtest.Eventually(t, time.Minute, "gap for "+gv, func() error {
 		var err error
 		s, err = Snapshot(ctx, target, opts)
 		if err != nil {

@@ -36,22 +36,6 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(sandboxtest.Main(m)) }
 
-// eventually polls f until it returns nil or the timeout expires.
-func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still failing after %s: %v", what, timeout, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 func newNamespace(t *testing.T, cs kubernetes.Interface) string {
 	t.Helper()
 	ns, err := cs.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{
@@ -128,7 +112,7 @@ func TestNamespaceFinalizes(t *testing.T) {
 	if err := cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, time.Minute, "namespace deletion", func() error {
+	sandboxtest.Eventually(t, time.Minute, "namespace deletion", func() error {
 		_, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return nil
@@ -160,7 +144,7 @@ func TestDeploymentCreatesReplicaSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, time.Minute, "ReplicaSet owned by the Deployment", func() error {
+	sandboxtest.Eventually(t, time.Minute, "ReplicaSet owned by the Deployment", func() error {
 		rss, err := cs.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return err
@@ -182,7 +166,7 @@ func TestServiceAccountsAndTokens(t *testing.T) {
 	cs := env.Clientset(t)
 	ctx := context.Background()
 	ns := newNamespace(t, cs)
-	eventually(t, time.Minute, "default ServiceAccount and kube-root-ca.crt", func() error {
+	sandboxtest.Eventually(t, time.Minute, "default ServiceAccount and kube-root-ca.crt", func() error {
 		if _, err := cs.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{}); err != nil {
 			return err
 		}
@@ -232,7 +216,7 @@ func TestRBACIsEnforced(t *testing.T) {
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "alice allowed after RoleBinding", func() error {
+	sandboxtest.Eventually(t, 30*time.Second, "alice allowed after RoleBinding", func() error {
 		_, err := alice.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{})
 		return err
 	})

@@ -17,7 +17,7 @@ var shared struct {
 }
 
 // Main runs the package's tests and stops the shared sandbox afterwards.
-// Call it from TestMain: os.Exit(sandboxtest.Main(m)). Nothing is built or
+// Call it from TestMain and exit with the code it returns. Nothing is built or
 // started unless a test calls Get.
 func Main(m *testing.M) int {
 	shared.mu.Lock()

@@ -2,10 +2,9 @@
 // kube-apiserver and kube-controller-manager with a kubeadm-style PKI) for
 // integration tests.
 //
-// A package opts in from TestMain and asks for the shared sandbox in tests;
-// the sandbox is built and started only when a test first calls Get:
-//
-//	func TestMain(m *testing.M) { os.Exit(sandboxtest.Main(m)) }
+// A package opts in from TestMain, which runs the tests through Main and
+// exits with the code Main returns, and asks for the shared sandbox in
+// tests; the sandbox is built and started only when a test first calls Get:
 //
 //	func TestSomething(t *testing.T) {
 //		env := sandboxtest.Get(t)

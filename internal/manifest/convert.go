@@ -70,6 +70,35 @@ type converter struct {
 
 	starts  []int // line start offsets in src, computed on demand
 	scratch []byte
+
+	// redact keeps values out of problem reasons, for Secrets: a reason is
+	// printed, and a Secret's values must never be.
+	redact bool
+}
+
+// sensitive reports whether the value being converted must not appear in a
+// reason: anything of a Secret outside its metadata.
+func (c *converter) sensitive() bool {
+	return c.redact && !(len(c.path) > 0 && c.path[0].key == "metadata")
+}
+
+// describe names a scalar's type and, unless it is sensitive, its value.
+func (c *converter) describe(n *yaml.Node, class scalarClass) string {
+	if c.sensitive() {
+		if class == classNull {
+			return "null"
+		}
+		return classNames[class] + " (value not shown: Secret data)"
+	}
+	return describeScalar(n, class)
+}
+
+// shown is a scalar's text for a reason, or a placeholder when it is sensitive.
+func (c *converter) shown(n *yaml.Node) string {
+	if c.sensitive() {
+		return "(value not shown: Secret data)"
+	}
+	return n.Value
 }
 
 func (c *converter) reset(src []byte, lineBase int, root *yaml.Node) {
@@ -566,9 +595,9 @@ func (c *converter) scalar(n *yaml.Node, t *typeInfo, freeForm bool) any {
 	v, class, ok := resolve(n)
 	if !ok {
 		if n.Tag == "!!float" {
-			c.fail(n, "value %s cannot be represented in JSON", n.Value)
+			c.fail(n, "value %s cannot be represented in JSON", c.shown(n))
 		} else {
-			c.fail(n, "cannot read %q as %s", n.Value, strings.TrimPrefix(n.Tag, "!!"))
+			c.fail(n, "cannot read %s as %s", strconv.Quote(c.shown(n)), strings.TrimPrefix(n.Tag, "!!"))
 		}
 		return nil
 	}
@@ -583,6 +612,10 @@ func (c *converter) scalar(n *yaml.Node, t *typeInfo, freeForm bool) any {
 			break
 		}
 		if _, ok := yaml11Bool(n); ok {
+			if c.sensitive() {
+				c.fail(n, "want string, got a value kubectl reads as a boolean (value not shown: Secret data; quote it)")
+				break
+			}
 			c.fail(n, "want string, got %s, which kubectl reads as a boolean (quote it: %q)", n.Value, n.Value)
 			break
 		}
@@ -611,14 +644,14 @@ func (c *converter) scalar(n *yaml.Node, t *typeInfo, freeForm bool) any {
 			break
 		}
 		if err := c.checkBase64(n.Value); err != nil {
-			c.fail(n, "want base64 data, got %s: %v", describe(n, class), err)
+			c.fail(n, "want base64 data, got %s: %v", c.describe(n, class), err)
 		}
 	case kindQuantity:
 		switch class {
 		case classInt, classFloat:
 		case classString:
 			if _, err := resource.ParseQuantity(n.Value); err != nil {
-				c.fail(n, "want a quantity such as 100m or 1Gi, got %s", describe(n, class))
+				c.fail(n, "want a quantity such as 100m or 1Gi, got %s", c.describe(n, class))
 			}
 		default:
 			c.mismatch(n, t, class, "")
@@ -642,7 +675,7 @@ func (c *converter) scalar(n *yaml.Node, t *typeInfo, freeForm bool) any {
 			layout = metav1.RFC3339Micro
 		}
 		if _, err := time.Parse(layout, n.Value); err != nil {
-			c.fail(n, "want %s, got %s", want(t), describe(n, class))
+			c.fail(n, "want %s, got %s", want(t), c.describe(n, class))
 		}
 	case kindDuration:
 		if class != classString {
@@ -650,7 +683,7 @@ func (c *converter) scalar(n *yaml.Node, t *typeInfo, freeForm bool) any {
 			break
 		}
 		if _, err := time.ParseDuration(n.Value); err != nil {
-			c.fail(n, "want %s, got %s", want(t), describe(n, class))
+			c.fail(n, "want %s, got %s", want(t), c.describe(n, class))
 		}
 	default:
 		c.mismatch(n, t, class, "")
@@ -689,18 +722,21 @@ func (c *converter) integer(n *yaml.Node, t *typeInfo, v any, class scalarClass)
 		}
 	}
 	if i < lo || i > hi {
-		c.fail(n, "want %s, got %s (out of range)", want(t), describe(n, class))
+		c.fail(n, "want %s, got %s (out of range)", want(t), c.describe(n, class))
 	}
 	return i
 }
 
 func (c *converter) mismatch(n *yaml.Node, t *typeInfo, class scalarClass, got string) {
 	if got == "" {
-		got = describe(n, class)
+		got = c.describe(n, class)
 	}
 	hint := ""
 	if t.kind == kindString && n.Kind == yaml.ScalarNode {
 		hint = fmt.Sprintf(" (quote it: %q)", n.Value)
+		if c.sensitive() {
+			hint = " (quote it)"
+		}
 	}
 	c.fail(n, "want %s, got %s%s", want(t), got, hint)
 }
@@ -740,7 +776,7 @@ func want(t *typeInfo) string {
 	return "value"
 }
 
-func describe(n *yaml.Node, class scalarClass) string {
+func describeScalar(n *yaml.Node, class scalarClass) string {
 	switch class {
 	case classString:
 		return "string " + shorten(n.Value)
@@ -753,6 +789,8 @@ func describe(n *yaml.Node, class scalarClass) string {
 	}
 	return "null"
 }
+
+var classNames = map[scalarClass]string{classString: "string", classInt: "integer", classFloat: "number", classBool: "boolean", classNull: "null"}
 
 func shorten(s string) string {
 	const limit = 60

@@ -321,6 +321,9 @@ func (st *docReader) object(n *yaml.Node, item int, apiVersion, kind string) {
 	if av == "" && k == "" && bad == "" && kind != "" {
 		av, k, inferred = apiVersion, kind, true
 	}
+	// A Secret's values never appear in a reason, and neither do those of an
+	// object whose kind cannot be read (it may be a Secret).
+	c.redact = k == "Secret" || k == "SecretList" || k == ""
 	reason := bad
 	switch {
 	case reason != "":

@@ -3,6 +3,7 @@ package manifest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -317,7 +318,7 @@ func TestDecode(t *testing.T) {
 			),
 			invalid: []bad{
 				{"in", 6, 0, -1, `metadata.deletionTimestamp: want RFC 3339 timestamp string, got string "2024-01-01"`},
-				{"in", 9, 0, -1, `data.bad: want base64 data, got string "not base64!": illegal base64 data at input byte 3`},
+				{"in", 9, 0, -1, `data.bad: want base64 data, got string (value not shown: Secret data): illegal base64 data at input byte 3`},
 				{"in", 15, 1, -1, `status.lastScaleTime: want RFC 3339 timestamp string, got integer 12`},
 				{"in", 26, 2, -1, `spec.template.spec.containers[0].livenessProbe.httpGet.port: want integer or string, got boolean true`},
 			},
@@ -597,5 +598,57 @@ func TestDecodeProblemCap(t *testing.T) {
 	}
 	if got := objects[0].Object["spec"].(map[string]any)["hostNetwork"]; got != true {
 		t.Errorf("hostNetwork = %#v, want true", got)
+	}
+}
+
+// TestSecretValuesNotShown: a wrongly typed value in a Secret is reported
+// with its path and line, never with the value itself.
+func TestSecretValuesNotShown(t *testing.T) {
+	const doc = `apiVersion: v1
+kind: Secret
+metadata:
+  name: s
+  labels:
+    tier: 12345
+data:
+  password: 86753091
+  token: "not-base64-s3cr3t!!"
+stringData:
+  api: 4242424242
+  flag: yes
+---
+apiVersion: v1
+kind: SecretList
+items:
+- metadata: {name: t}
+  data: {k: 55555555}
+`
+	_, invalid, err := NewDecoder(Options{}).Decode(context.Background(), strings.NewReader(doc), "s.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []int
+	for _, inv := range invalid {
+		lines = append(lines, inv.Origin.Line)
+		for _, secret := range []string{"86753091", "s3cr3t", "4242424242", "55555555", `"yes"`} {
+			if strings.Contains(inv.Reason, secret) {
+				t.Errorf("line %d: reason shows a Secret value: %s", inv.Origin.Line, inv.Reason)
+			}
+		}
+	}
+	// The label is metadata and may be shown; each data value is still reported at its line.
+	for _, want := range []int{6, 8, 9, 11, 12, 18} {
+		if !slices.Contains(lines, want) {
+			t.Errorf("no problem reported at line %d; got lines %v", want, lines)
+		}
+	}
+	var label bool
+	for _, inv := range invalid {
+		if inv.Origin.Line == 6 && strings.Contains(inv.Reason, "12345") {
+			label = true
+		}
+	}
+	if !label {
+		t.Error("a label value (metadata, not secret) should still be shown")
 	}
 }

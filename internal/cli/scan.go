@@ -115,6 +115,9 @@ func readInput(ctx context.Context, g *Globals, filenames []string, mo manifest.
 			return nil, usagef("-n and -A select namespaces of a live cluster; they do not apply to -f")
 		}
 		mo.Stdin = g.Streams.In
+		bar := newProgress(g.Streams.Err, g.Streams.ErrTTY, "reading files")
+		defer bar.Done()
+		mo.Progress = bar.Update
 		snap, err := manifest.Read(ctx, filenames, mo)
 		if err != nil {
 			return nil, err

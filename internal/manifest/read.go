@@ -23,6 +23,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -56,6 +57,10 @@ type Options struct {
 	// written in it) values (defaults 10,000 and 100).
 	AliasBudget int
 	AliasRatio  int
+	// Progress, when set, is called as each file is read, with the number
+	// read so far, the number to read and the file's path. Calls are
+	// serialized.
+	Progress func(done, total int, path string)
 }
 
 func (o Options) withDefaults() Options {
@@ -110,10 +115,18 @@ func Read(ctx context.Context, paths []string, opts Options) (*snapshot.Snapshot
 	// Readers only cut files into documents; the Decoder bounds the parsing.
 	// A reader more than there are parsers keeps the parsers fed.
 	g.SetLimit(2 * opts.Concurrency)
+	var progressMu sync.Mutex
+	done := 0
 	for i, in := range inputs {
 		g.Go(func() error {
 			objs, inv, err := d.readInput(gctx, in, opts.Stdin)
 			results[i] = result{objs, inv}
+			if opts.Progress != nil {
+				progressMu.Lock()
+				done++
+				opts.Progress(done, len(inputs), in.path)
+				progressMu.Unlock()
+			}
 			return err
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -315,5 +316,34 @@ func symlink(t *testing.T, target, link string) {
 	t.Helper()
 	if err := os.Symlink(target, link); err != nil {
 		t.Skipf("symbolic links not available: %v", err)
+	}
+}
+
+func TestReadProgress(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a.yaml", "b.yaml", "c.json"} {
+		doc := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
+		if strings.HasSuffix(name, ".json") {
+			doc = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}}`
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var calls [][2]int
+	var paths []string
+	_, err := Read(context.Background(), []string{dir}, Options{Progress: func(done, total int, path string) {
+		calls = append(calls, [2]int{done, total})
+		paths = append(paths, filepath.Base(path))
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([][2]int{{1, 3}, {2, 3}, {3, 3}}, calls); diff != "" {
+		t.Errorf("progress calls (-want +got)\n%s", diff)
+	}
+	slices.Sort(paths)
+	if diff := cmp.Diff([]string{"a.yaml", "b.yaml", "c.json"}, paths); diff != "" {
+		t.Errorf("progress paths (-want +got)\n%s", diff)
 	}
 }

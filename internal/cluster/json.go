@@ -156,20 +156,13 @@ func (p *jsonParser) object() (any, error) {
 			return nil, err
 		}
 		p.fields = append(p.fields, jsonField{key, v})
-		p.skipSpace()
-		if p.pos >= len(p.data) {
-			return nil, p.errEnd()
+		done, err := p.separator('}', "object value")
+		if err != nil {
+			return nil, err
 		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-			continue
-		case '}':
-			p.pos++
-		default:
-			return nil, p.errorf("unexpected %q after object value", p.data[p.pos])
+		if done {
+			break
 		}
-		break
 	}
 	fields := p.fields[base:]
 	m := make(map[string]any, len(fields))
@@ -180,6 +173,24 @@ func (p *jsonParser) object() (any, error) {
 	p.fields = p.fields[:base]
 	p.depth--
 	return m, nil
+}
+
+// separator consumes what follows a member of an object or array: a comma
+// (done is false) or the closing byte (done is true).
+func (p *jsonParser) separator(closing byte, after string) (done bool, err error) {
+	p.skipSpace()
+	if p.pos >= len(p.data) {
+		return false, p.errEnd()
+	}
+	switch p.data[p.pos] {
+	case ',':
+		p.pos++
+		return false, nil
+	case closing:
+		p.pos++
+		return true, nil
+	}
+	return false, p.errorf("unexpected %q after %s", p.data[p.pos], after)
 }
 
 func (p *jsonParser) array() (any, error) {
@@ -201,20 +212,13 @@ func (p *jsonParser) array() (any, error) {
 			return nil, err
 		}
 		p.elems = append(p.elems, v)
-		p.skipSpace()
-		if p.pos >= len(p.data) {
-			return nil, p.errEnd()
+		done, err := p.separator(']', "array element")
+		if err != nil {
+			return nil, err
 		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-			continue
-		case ']':
-			p.pos++
-		default:
-			return nil, p.errorf("unexpected %q after array element", p.data[p.pos])
+		if done {
+			break
 		}
-		break
 	}
 	elems := p.elems[base:]
 	out := make([]any, len(elems))

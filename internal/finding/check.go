@@ -69,13 +69,3 @@ func NewRegistry(checks ...Check) (*Registry, error) {
 
 // Checks returns the checks, sorted by ID.
 func (r *Registry) Checks() []Check { return slices.Clone(r.checks) }
-
-// Lookup returns the check with the given ID.
-func (r *Registry) Lookup(id string) (Check, bool) {
-	for _, c := range r.checks {
-		if c.ID == id {
-			return c, true
-		}
-	}
-	return Check{}, false
-}

@@ -21,9 +21,6 @@ import (
 // binaries import this package.
 var update = flag.Bool("update", false, "rewrite golden files in testdata/ instead of comparing with them")
 
-// Updating reports whether the tests run with -update.
-func Updating() bool { return *update }
-
 // Check compares got with testdata/name, or writes it there with -update.
 func Check(t testing.TB, name string, got []byte) {
 	t.Helper()

@@ -1,0 +1,3 @@
+package helmchart
+
+import _ "github.com/shipshape-dev/shipshape/internal/golden"

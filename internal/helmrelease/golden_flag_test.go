@@ -1,0 +1,3 @@
+package helmrelease
+
+import _ "github.com/shipshape-dev/shipshape/internal/golden"

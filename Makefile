@@ -6,7 +6,7 @@ STATICCHECK_VERSION := v0.8.2
 # The first run compiles the sandbox inside the tests (5-9 minutes cold on 2 cores).
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build sandbox demo test test-short lint bench clean
+.PHONY: all build sandbox demo test test-tools test-short lint bench clean
 
 all: build
 
@@ -19,9 +19,12 @@ sandbox: ## Build bin/shipshape-sandbox (a real kube-apiserver, etcd and control
 demo: build sandbox ## Start a sandbox with the demo estate and print shipshape's scan of it.
 	./hack/demo.sh $(BIN)
 
-test: ## Run every test: unit, file-input, renderer goldens and integration tests against the sandbox.
+test: test-tools ## Run every test: unit, file-input, renderer goldens and integration tests against the sandbox.
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
 	cd sandbox && $(GO) test -timeout $(TEST_TIMEOUT) ./...
+
+test-tools: ## Install the CLI tools tests check output with (the Debian age package).
+	./hack/test-tools.sh
 
 test-short: ## Unit tests only (no sandbox).
 	$(GO) test -short ./...

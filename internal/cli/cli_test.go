@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -27,16 +28,16 @@ func TestScanFlags(t *testing.T) {
 		args []string
 		want ScanOptions
 	}{
-		{"defaults", nil, ScanOptions{Globals: &Globals{Output: "table", FailOn: "high"}, MaxFileSize: "256Mi", MaxDocumentSize: "64Mi"}},
+		{"defaults", nil, ScanOptions{Globals: &Globals{Output: "table", FailOn: "high"}, MaxFileSize: "256Mi", MaxDocumentSize: "64Mi", MaxBackupAge: 26 * time.Hour}},
 		{"kubectl flags", []string{"--kubeconfig", "k", "--context", "c", "-n", "shop", "-o", "json", "--fail-on", "medium"},
 			ScanOptions{Globals: &Globals{Output: "json", FailOn: "medium",
-				Cluster: cluster.ConfigFlags{Kubeconfig: "k", Context: "c", Namespace: "shop"}}, MaxFileSize: "256Mi", MaxDocumentSize: "64Mi"}},
+				Cluster: cluster.ConfigFlags{Kubeconfig: "k", Context: "c", Namespace: "shop"}}, MaxFileSize: "256Mi", MaxDocumentSize: "64Mi", MaxBackupAge: 26 * time.Hour}},
 		{"all namespaces", []string{"-A"},
-			ScanOptions{Globals: &Globals{Output: "table", FailOn: "high", Cluster: cluster.ConfigFlags{AllNamespaces: true}}, MaxFileSize: "256Mi", MaxDocumentSize: "64Mi"}},
+			ScanOptions{Globals: &Globals{Output: "table", FailOn: "high", Cluster: cluster.ConfigFlags{AllNamespaces: true}}, MaxFileSize: "256Mi", MaxDocumentSize: "64Mi", MaxBackupAge: 26 * time.Hour}},
 		{"files", []string{"-f", "a.yaml", "-f", "dir", "--filename", "-", "--check", "inventory,input/invalid-document", "--max-file-size", "1Gi"},
 			ScanOptions{Globals: &Globals{Output: "table", FailOn: "high"},
 				Filenames: []string{"a.yaml", "dir", "-"}, Checks: []string{"inventory", "input/invalid-document"},
-				MaxFileSize: "1Gi", MaxDocumentSize: "64Mi"}},
+				MaxFileSize: "1Gi", MaxDocumentSize: "64Mi", MaxBackupAge: 26 * time.Hour}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			streams, _, _ := testStreams("")

@@ -99,7 +99,15 @@ Exit codes: 0 nothing at or above --fail-on, 1 error, 2 usage, 3 a finding at or
 	root.AddCommand(
 		NewCmdScan(g, run.scan),
 		NewCmdChecks(g, run.checks),
+		NewCmdAudit(g, nil),
 		NewCmdVersion(g),
+		NewCmdBackup(g, nil, nil),
+		NewCmdRestore(g, nil),
+		NewCmdDiff(g, nil),
+		NewCmdDrill(g, nil),
+		NewCmdCerts(g, nil),
+		NewCmdUpgrade(g, nil),
+		NewCmdGuard(g, nil),
 	)
 	return root
 }

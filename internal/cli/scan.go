@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/shipshape-dev/shipshape/internal/audit/exempt"
 	"github.com/shipshape-dev/shipshape/internal/cluster"
 	"github.com/shipshape-dev/shipshape/internal/finding"
 	"github.com/shipshape-dev/shipshape/internal/manifest"
@@ -27,6 +29,14 @@ type ScanOptions struct {
 	// MaxFileSize and MaxDocumentSize bound what one file or document may
 	// hold, as quantities ("256Mi").
 	MaxFileSize, MaxDocumentSize string
+	// Exemptions is --exemptions, a policy file as for `shipshape audit`;
+	// the shipshape.dev/exempt annotations apply with or without one.
+	Exemptions string
+	// ShowExempt is --show-exempt: list exempted findings.
+	ShowExempt bool
+	// BackupDir and MaxBackupAge configure the backup/* disaster-readiness checks.
+	BackupDir    string
+	MaxBackupAge time.Duration
 }
 
 // NewCmdScan builds `shipshape scan`. runF replaces scanRun in tests of flag parsing.
@@ -44,7 +54,10 @@ whose backend is down) is listed as a warning and the report is marked partial.
 
 With -f it reads manifest files: YAML (multi-document), JSON and kind: List; directories
 are read recursively; "-" reads standard input. A document that cannot be read is a
-finding with its file and line, and every other document is still read.`,
+finding with its file and line, and every other document is still read.
+
+Findings exempted by --exemptions or by the shipshape.dev/exempt annotation are
+counted in the summary and listed with --show-exempt (see 'shipshape audit --help').`,
 		Example: `  # Scan the cluster of the current context, all namespaces
   shipshape scan -A
 
@@ -65,7 +78,13 @@ finding with its file and line, and every other document is still read.`,
 	cmd.Flags().StringVar(&opts.MaxFileSize, "max-file-size", "256Mi", "skip, and report, any file larger than this")
 	cmd.Flags().StringVar(&opts.MaxDocumentSize, "max-document-size", "64Mi", "skip, and report, any YAML document larger than this")
 	cmd.Flags().StringSliceVar(&opts.Checks, "check", nil, "run only these checks, by ID or group (e.g. inventory); repeatable or comma-separated")
+	cmd.Flags().StringVar(&opts.Exemptions, "exemptions", "", "a YAML file of exemptions (check, namespace, names, reason, expires)")
+	cmd.Flags().BoolVar(&opts.ShowExempt, "show-exempt", false, "list exempted findings and why")
+	cmd.Flags().StringVar(&opts.BackupDir, "backup-dir", "", "where shipshape backups are kept: enables backup/freshness and backup/sealed-secrets-key")
+	cmd.Flags().DurationVar(&opts.MaxBackupAge, "max-backup-age", 26*time.Hour, "backup/freshness: the newest backup in --backup-dir must be younger than this")
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
+	_ = cmd.MarkFlagDirname("backup-dir")
+	_ = cmd.MarkFlagFilename("exemptions", "yaml", "yml")
 	_ = cmd.RegisterFlagCompletionFunc("check", completeCheckIDs)
 	return cmd
 }
@@ -79,7 +98,7 @@ func scanRun(ctx context.Context, opts *ScanOptions) error {
 	if err != nil {
 		return err
 	}
-	reg, err := registry()
+	reg, err := registryWith(checkConfig{BackupDir: opts.BackupDir, MaxBackupAge: opts.MaxBackupAge})
 	if err != nil {
 		return err
 	}
@@ -92,11 +111,19 @@ func scanRun(ctx context.Context, opts *ScanOptions) error {
 	if err != nil {
 		return err
 	}
+	var policy *exempt.Policy
+	if opts.Exemptions != "" {
+		if policy, err = exempt.Load(opts.Exemptions); err != nil {
+			return err
+		}
+	}
 	snap, err := readInput(ctx, opts.Globals, opts.Filenames, limits)
 	if err != nil {
 		return err
 	}
 	report := finding.Evaluate(ctx, snap, checks)
+	kept, exempted := policy.Split(report.Findings, snap)
+	report.Exempt(kept, exempted, opts.ShowExempt)
 	ropts := renderOptions(opts.Globals, "shipshape scan", checks)
 	ropts.FailAt, ropts.NeverFail = threshold, !gate
 	if err := render.Write(opts.Streams.Out, format, report, ropts); err != nil {

@@ -43,6 +43,9 @@ type SnapshotOptions struct {
 	// served resource in Snapshot.Resources.
 	Resources []schema.GroupResource
 	Kinds     []schema.GroupKind
+	// Exclude leaves these resources unlisted (a backup skips Events and
+	// Leases, often the largest resources of a cluster, without reading them).
+	Exclude []schema.GroupResource
 	// PageSize is the LIST limit per request; 0 means 500.
 	PageSize int64
 	// Concurrency bounds the resources listed at once; 0 means 8.
@@ -140,6 +143,11 @@ func snapshotWith(ctx context.Context, t *Target, opts SnapshotOptions, tn tunin
 	}
 
 	selected := selectResources(resources, opts.Resources, opts.Kinds)
+	if len(opts.Exclude) > 0 {
+		selected = slices.DeleteFunc(slices.Clone(selected), func(r snapshot.Resource) bool {
+			return slices.Contains(opts.Exclude, schema.GroupResource{Group: r.Group, Resource: r.Resource})
+		})
+	}
 	results := make([]listResult, len(selected))
 	var progressMu sync.Mutex
 	done := 0

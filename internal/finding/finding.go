@@ -57,6 +57,9 @@ type Finding struct {
 	DocsURL     string    `json:"docsURL,omitempty"`
 	Object      *Object   `json:"object,omitempty"`
 	Location    *Location `json:"location,omitempty"`
+	// Exemption says why an exempted finding was exempted, and by what
+	// (a policy file entry or an annotation); it is empty for others.
+	Exemption string `json:"exemption,omitempty"`
 }
 
 // Where formats the finding's position for people: path:line, the object, or both.

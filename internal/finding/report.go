@@ -57,6 +57,8 @@ type Summary struct {
 	Findings int `json:"findings"`
 	// BySeverity counts findings per severity name; every severity is present.
 	BySeverity map[string]int `json:"bySeverity"`
+	// Exempted is the number of findings exemptions removed from Findings.
+	Exempted int `json:"exempted,omitempty"`
 }
 
 // Report is the result of running checks over one snapshot.
@@ -66,6 +68,34 @@ type Report struct {
 	Partial  bool      `json:"partial"`
 	Warnings []Warning `json:"warnings,omitempty"`
 	Summary  Summary   `json:"summary"`
+	// Exempted lists exempted findings when the caller asked to show them
+	// (Summary.Exempted counts them either way).
+	Exempted []Finding `json:"exempted,omitempty"`
+}
+
+// Exempt replaces the report's findings with kept and records the exempted
+// ones: their count always, the list itself only when list is true. The
+// summary's counts then describe kept alone.
+func (r *Report) Exempt(kept, exempted []Finding, list bool) {
+	if kept == nil {
+		kept = []Finding{}
+	}
+	Sort(kept)
+	r.Findings = kept
+	r.Summary.Findings = len(kept)
+	r.Summary.BySeverity = map[string]int{}
+	for _, sev := range Severities() {
+		r.Summary.BySeverity[sev.String()] = 0
+	}
+	for _, f := range kept {
+		r.Summary.BySeverity[f.Severity.String()]++
+	}
+	r.Summary.Exempted = len(exempted)
+	r.Exempted = nil
+	if list && len(exempted) > 0 {
+		r.Exempted = append([]Finding(nil), exempted...)
+		Sort(r.Exempted)
+	}
 }
 
 // Max returns the highest severity in the report and whether there is any finding.

@@ -45,6 +45,7 @@ func writeMarkdown(w io.Writer, r finding.Report, opts Options) error {
 
 	if len(r.Findings) == 0 {
 		b.WriteString("No findings.\n")
+		writeMarkdownExempted(&b, r)
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
@@ -97,8 +98,27 @@ func writeMarkdown(w io.Writer, r finding.Report, opts Options) error {
 		b.WriteString(fixes.String())
 		b.WriteString("\n</details>\n")
 	}
+	writeMarkdownExempted(&b, r)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeMarkdownExempted lists exempted findings, when the report carries them.
+func writeMarkdownExempted(b *strings.Builder, r finding.Report) {
+	if len(r.Exempted) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n<details>\n<summary>Exempted (%d)</summary>\n\n", len(r.Exempted))
+	b.WriteString("| Severity | Check | Where | Message | Exemption |\n")
+	b.WriteString("| --- | --- | --- | --- | --- |\n")
+	for _, f := range r.Exempted {
+		where := f.Where()
+		if where == "" {
+			where = "-"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", f.Severity, mdCode(f.Check), mdCell(where), mdCell(f.Message), mdCell(f.Exemption))
+	}
+	b.WriteString("\n</details>\n")
 }
 
 // mdEscape escapes the characters Markdown would read as formatting, and

@@ -218,6 +218,9 @@ func summaryLine(r finding.Report) string {
 	}
 	b.WriteString("; " + plural(r.Summary.Objects, "object"))
 	b.WriteString("; " + plural(r.Summary.Checks, "check"))
+	if n := r.Summary.Exempted; n > 0 {
+		fmt.Fprintf(&b, "; %d exempted", n)
+	}
 	return b.String()
 }
 

@@ -116,6 +116,14 @@ func writeTable(w io.Writer, r finding.Report, opts Options) error {
 		writeHints(t, r.Findings, opts.Checks)
 	}
 
+	if len(r.Exempted) > 0 {
+		t.line("")
+		t.line(t.paint(ansiBold, "Exempted:"))
+		for _, f := range r.Exempted {
+			t.para("  "+f.Check+"  "+f.Where()+": ", "    ", f.Message+" — "+f.Exemption)
+		}
+	}
+
 	if len(r.Warnings) > 0 || r.Partial {
 		t.line("")
 	}

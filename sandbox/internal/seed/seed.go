@@ -120,6 +120,9 @@ func Load(dir string) ([]Object, error) {
 			return nil, fmt.Errorf("%s: %w", rel, err)
 		}
 		for _, o := range objs {
+			if err := generateTLS(o, time.Now()); err != nil {
+				return nil, fmt.Errorf("%s: %w", rel, err)
+			}
 			out = append(out, Object{Source: rel, Obj: o})
 		}
 	}

@@ -1,0 +1,776 @@
+package backup
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"filippo.io/age"
+	"golang.org/x/sync/errgroup"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/shipshape-dev/shipshape/internal/helmrelease"
+	"github.com/shipshape-dev/shipshape/internal/snapshot"
+)
+
+// WriteOptions tune Write.
+type WriteOptions struct {
+	// Out is the target: a directory, or a file ending in .tar.gz or .tgz.
+	Out string
+	// Recipients encrypt Secret data, Helm values and the HMAC key.
+	Recipients []Recipient
+	// Identities, when given, decrypt the previous backup's HMAC key so that
+	// unchanged Secrets keep their ciphertext byte for byte. Without them a
+	// new key is made and every Secret is encrypted afresh.
+	Identities []age.Identity
+	// ExcludeSecrets leaves out Secrets, Helm release records and Helm values.
+	ExcludeSecrets bool
+	// IncludeDerived keeps objects that controllers recreate (Rules with Derived).
+	IncludeDerived bool
+	// ToolVersion is recorded in the manifest.
+	ToolVersion string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+
+	// afterFile, in tests, runs after each file written to the temporary target.
+	afterFile func(n int)
+}
+
+// Result says what Write did.
+type Result struct {
+	// Path is the backup written.
+	Path     string
+	Manifest *Manifest
+	// Unchanged is true when the previous backup already held exactly this content.
+	Unchanged bool
+	// Reencrypted counts encrypted files whose ciphertext changed.
+	Reencrypted int
+	// Warnings are for the user (bare Pods and Jobs kept, undecodable Helm records, a new HMAC key).
+	Warnings []string
+}
+
+// ErrNoRecipient means Secrets would be written and no recipient was given.
+var ErrNoRecipient = errors.New("no recipient to encrypt Secrets to: give --recipient or --recipients-file, or --exclude-secrets to back up without Secrets")
+
+// isTarball reports whether out names a .tar.gz file.
+func isTarball(out string) bool {
+	return strings.HasSuffix(out, ".tar.gz") || strings.HasSuffix(out, ".tgz")
+}
+
+// Write backs up the snapshot's objects to opts.Out. The tree is built in
+// memory, then written beside the target (".NAME.partial-*") with
+// manifest.yaml last, and renamed into place; files of a directory target
+// that the backup does not own (.git, a README) are carried over.
+func Write(ctx context.Context, snap *snapshot.Snapshot, opts WriteOptions) (*Result, error) {
+	if opts.Out == "" {
+		return nil, errors.New("backup: no output given")
+	}
+	if len(opts.Recipients) == 0 && !opts.ExcludeSecrets {
+		return nil, ErrNoRecipient
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	res := &Result{Path: opts.Out}
+
+	prev, prevManifest := previous(ctx, opts.Out)
+	if prevManifest == nil {
+		if err := refuseForeign(opts.Out); err != nil {
+			return nil, err
+		}
+	}
+	recipients := recipientTexts(opts.Recipients)
+	sameRecipients := prevManifest != nil && slices2Equal(prevManifest.Recipients, recipients)
+
+	files := map[string][]byte{}
+	var key []byte
+	if len(opts.Recipients) > 0 {
+		var reused bool
+		key, reused = previousKey(prev, opts.Identities, sameRecipients)
+		if reused {
+			files[HMACKeyFile] = prev[HMACKeyFile]
+		} else {
+			key = make([]byte, 32)
+			if _, err := rand.Read(key); err != nil {
+				return nil, fmt.Errorf("make HMAC key: %w", err)
+			}
+			ct, err := encrypt(key, opts.Recipients)
+			if err != nil {
+				return nil, fmt.Errorf("encrypt HMAC key: %w", err)
+			}
+			files[HMACKeyFile] = ct
+			if prevManifest != nil && len(prevManifest.Recipients) > 0 {
+				res.Warnings = append(res.Warnings, "previous HMAC key not reused (no --identity, or recipients changed): every Secret is encrypted afresh")
+			}
+		}
+		if !reused {
+			prev = withoutEncrypted(prev) // never reuse ciphertext under a new key
+		}
+	}
+
+	m := &Manifest{
+		Format:          FormatVersion,
+		Tool:            strings.TrimSpace("shipshape " + opts.ToolVersion),
+		Recipients:      recipients,
+		SecretsExcluded: opts.ExcludeSecrets,
+		Counts:          map[string]int{},
+		Skipped:         map[string]int{},
+		Files:           map[string]string{},
+	}
+	if snap.Server != nil {
+		m.Server = &Server{Host: snap.Server.Host, Version: snap.Server.GitVersion}
+	}
+	for _, g := range snap.Gaps {
+		m.Gaps = append(m.Gaps, Gap{Source: g.Source, Reason: g.Reason})
+	}
+	m.Partial = len(m.Gaps) > 0
+
+	enc := &encrypter{recipients: opts.Recipients, key: key, prev: prev}
+	if err := writeObjects(ctx, snap, opts, enc, files, m, res); err != nil {
+		return nil, err
+	}
+	if !opts.ExcludeSecrets {
+		if err := writeReleases(snap, enc, files, res); err != nil {
+			return nil, err
+		}
+	}
+	inv := buildInventory(snap)
+	invYAML, err := yaml.Marshal(inv)
+	if err != nil {
+		return nil, fmt.Errorf("encode inventory: %w", err)
+	}
+	files[InventoryFile] = invYAML
+	files[RecreateFile] = []byte(recreateNotes(inv))
+	res.Reencrypted = enc.fresh
+
+	for p, data := range files {
+		m.Files[p] = sha(data)
+	}
+	if len(m.Skipped) == 0 {
+		m.Skipped = nil
+	}
+	m.Created = now().UTC().Truncate(time.Second)
+	if prevManifest != nil && sameContent(prevManifest, m) {
+		m.Created = prevManifest.Created
+	}
+	mb, err := marshalJSONValue(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode manifest: %w", err)
+	}
+	res.Manifest = m
+
+	if prevManifest != nil && identical(prev, files, mb) {
+		res.Unchanged = true
+		t := now()
+		if !isTarball(opts.Out) {
+			_ = os.Chtimes(filepath.Join(opts.Out, ManifestFile), t, t)
+		} else {
+			_ = os.Chtimes(opts.Out, t, t)
+		}
+		return res, nil
+	}
+	if isTarball(opts.Out) {
+		return res, writeTarball(opts, files, mb)
+	}
+	return res, writeDir(opts, files, mb)
+}
+
+// marshalJSONValue writes a struct with JSON tags as YAML through its JSON
+// form, with marshalYAML (the manifest lists every file: sigs.k8s.io/yaml
+// is slow on 50,000 lines).
+func marshalJSONValue(v any) ([]byte, error) {
+	js, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(js, &m); err != nil {
+		return nil, err
+	}
+	return marshalYAML(m)
+}
+
+// refuseForeign refuses a target that exists and is not a complete backup,
+// so that a mistyped --out never replaces someone's files: a file, or a
+// directory holding files a backup would own.
+func refuseForeign(out string) error {
+	fi, err := os.Stat(out)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("backup: %s exists and is not a shipshape backup; remove it or choose another --out", out)
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	for _, e := range entries {
+		if owned(e.Name()) || owned(e.Name()+"/") {
+			return fmt.Errorf("backup: %s holds %s but no complete backup (no %s); remove it or choose another --out", out, e.Name(), ManifestFile)
+		}
+	}
+	return nil
+}
+
+func recipientTexts(rs []Recipient) []string {
+	out := make([]string, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, r.Text)
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func slices2Equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// previous reads the backup at out, when there is a complete one, for reuse.
+func previous(ctx context.Context, out string) (map[string][]byte, *Manifest) {
+	files, err := readFiles(ctx, out)
+	if err != nil {
+		return nil, nil
+	}
+	raw, ok := files[ManifestFile]
+	if !ok {
+		return nil, nil
+	}
+	var m Manifest
+	if yaml.UnmarshalStrict(raw, &m) != nil || m.Format != FormatVersion {
+		return nil, nil
+	}
+	return files, &m
+}
+
+func previousKey(prev map[string][]byte, ids []age.Identity, sameRecipients bool) ([]byte, bool) {
+	ct, ok := prev[HMACKeyFile]
+	if !ok || len(ids) == 0 || !sameRecipients {
+		return nil, false
+	}
+	key, err := decrypt(ct, ids)
+	if err != nil || len(key) != 32 {
+		return nil, false
+	}
+	return key, true
+}
+
+func withoutEncrypted(prev map[string][]byte) map[string][]byte {
+	out := make(map[string][]byte, len(prev))
+	for p, b := range prev {
+		if !strings.HasSuffix(p, ".age") {
+			out[p] = b
+		}
+	}
+	return out
+}
+
+// sameContent reports whether two manifests describe the same backup, time aside.
+func sameContent(a, b *Manifest) bool {
+	x, y := *a, *b
+	x.Created, y.Created = time.Time{}, time.Time{}
+	if len(x.Skipped) == 0 {
+		x.Skipped = nil
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+// identical reports whether prev holds exactly files plus the manifest.
+func identical(prev, files map[string][]byte, manifest []byte) bool {
+	n := 0
+	for p := range prev {
+		if owned(p) {
+			n++
+		}
+	}
+	if n != len(files)+1 || !bytes.Equal(prev[ManifestFile], manifest) {
+		return false
+	}
+	for p, b := range files {
+		if !bytes.Equal(prev[p], b) {
+			return false
+		}
+	}
+	return true
+}
+
+// encrypter encrypts data files, reusing the previous ciphertext when the
+// keyed HMAC of the plaintext has not changed.
+type encrypter struct {
+	recipients []Recipient
+	key        []byte
+	prev       map[string][]byte
+	mu         sync.Mutex
+	fresh      int
+}
+
+// seal returns the HMAC of plaintext and its ciphertext; prevHMAC is the
+// HMAC recorded for the same file in the previous backup.
+func (e *encrypter) seal(dataFile string, plaintext []byte, prevHMAC string) (string, []byte, error) {
+	h := mac(e.key, plaintext)
+	if old, ok := e.prev[dataFile]; ok && prevHMAC == h {
+		return h, old, nil
+	}
+	ct, err := encrypt(plaintext, e.recipients)
+	if err != nil {
+		return "", nil, err
+	}
+	e.mu.Lock()
+	e.fresh++
+	e.mu.Unlock()
+	return h, ct, nil
+}
+
+// previousHMAC reads the data-hmac annotation of an object file in the previous backup.
+func (e *encrypter) previousHMAC(objectPath string) string {
+	raw, ok := e.prev[objectPath]
+	if !ok {
+		return ""
+	}
+	var o struct {
+		Metadata struct {
+			Annotations map[string]string `json:"annotations"`
+		} `json:"metadata"`
+	}
+	if yaml.Unmarshal(raw, &o) != nil {
+		return ""
+	}
+	return o.Metadata.Annotations[AnnotationDataHMAC]
+}
+
+// sensitive reports whether obj's data must be encrypted: Secrets and Helm
+// release records stored in ConfigMaps.
+func sensitive(obj *unstructured.Unstructured) bool {
+	g := obj.GroupVersionKind().Group
+	if g != "" {
+		return false
+	}
+	return obj.GetKind() == "Secret" || (obj.GetKind() == "ConfigMap" && helmrelease.IsRecord(obj))
+}
+
+type rendered struct {
+	path  string
+	files map[string][]byte
+	count string
+	skip  string
+	warn  string
+}
+
+func writeObjects(ctx context.Context, snap *snapshot.Snapshot, opts WriteOptions, enc *encrypter, files map[string][]byte, m *Manifest, res *Result) error {
+	selectorServices := map[string]bool{}
+	for _, o := range snap.Objects {
+		if o.GetKind() == "Service" && o.GroupVersionKind().Group == "" {
+			if sel, ok, _ := unstructured.NestedMap(o.Object, "spec", "selector"); ok && len(sel) > 0 {
+				selectorServices[o.GetNamespace()+"/"+o.GetName()] = true
+			}
+		}
+	}
+	out := make([]rendered, len(snap.Objects))
+	seenUID := map[string]bool{}
+	var todo []int
+	for i, o := range snap.Objects {
+		if uid := string(o.GetUID()); uid != "" {
+			if seenUID[uid] {
+				out[i].skip = "duplicate"
+				continue
+			}
+			seenUID[uid] = true
+		}
+		if r := skipReason(o.Unstructured, opts.IncludeDerived, selectorServices); r != "" {
+			out[i].skip = r
+			continue
+		}
+		if opts.ExcludeSecrets && sensitive(o.Unstructured) {
+			out[i].skip = "excluded-secret"
+			continue
+		}
+		todo = append(todo, i)
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, i := range todo {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			r, err := renderObject(snap.Objects[i].Unstructured, enc)
+			if err != nil {
+				return err
+			}
+			out[i] = r
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for _, r := range out {
+		if r.skip != "" {
+			m.Skipped[r.skip]++
+			continue
+		}
+		if r.path == "" {
+			continue
+		}
+		if _, dup := files[r.path]; dup {
+			m.Skipped["duplicate"]++
+			continue
+		}
+		for p, b := range r.files {
+			files[p] = b
+		}
+		m.Counts[r.count]++
+		if r.warn != "" {
+			res.Warnings = append(res.Warnings, r.warn)
+		}
+	}
+	return nil
+}
+
+func renderObject(in *unstructured.Unstructured, enc *encrypter) (rendered, error) {
+	obj := clean(in)
+	gvk := obj.GroupVersionKind()
+	p := ObjectPath(gvk.Group, gvk.Kind, obj.GetNamespace(), obj.GetName())
+	r := rendered{path: p, files: map[string][]byte{}, count: groupDir(gvk.Group) + "/" + gvk.Kind}
+	if gvk.Group == "" && (gvk.Kind == "Pod") || gvk.Group == "batch" && gvk.Kind == "Job" {
+		r.warn = fmt.Sprintf("%s %s/%s has no controller: kept, but it is a one-off that a restore starts again", gvk.Kind, obj.GetNamespace(), obj.GetName())
+	}
+	if sensitive(obj) {
+		fields := map[string]any{}
+		for _, f := range []string{"data", "binaryData", "stringData"} {
+			if v, ok := obj.Object[f]; ok && v != nil {
+				fields[f] = v
+				delete(obj.Object, f)
+			}
+		}
+		if len(fields) > 0 {
+			plain, err := marshalYAML(fields)
+			if err != nil {
+				return r, fmt.Errorf("encode data of %s: %w", p, err)
+			}
+			dp := dataPath(p)
+			h, ct, err := enc.seal(dp, plain, enc.previousHMAC(p))
+			if err != nil {
+				return r, fmt.Errorf("encrypt data of %s: %w", p, err)
+			}
+			ann := obj.GetAnnotations()
+			if ann == nil {
+				ann = map[string]string{}
+			}
+			ann[AnnotationDataFile] = path.Base(dp)
+			ann[AnnotationDataHMAC] = h
+			obj.SetAnnotations(ann)
+			r.files[dp] = ct
+		}
+	}
+	b, err := marshalYAML(obj.Object)
+	if err != nil {
+		return r, fmt.Errorf("encode %s: %w", p, err)
+	}
+	r.files[p] = b
+	return r, nil
+}
+
+func writeReleases(snap *snapshot.Snapshot, enc *encrypter, files map[string][]byte, res *Result) error {
+	objs := make([]*unstructured.Unstructured, 0)
+	for _, o := range snap.Objects {
+		if helmrelease.IsRecord(o.Unstructured) {
+			objs = append(objs, o.Unstructured)
+		}
+	}
+	rels, problems := helmrelease.Latest(objs)
+	for _, p := range problems {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("helm release record %s: %v", p.Record, p.Err))
+	}
+	for _, rel := range rels {
+		dir := HelmDir(rel.Namespace, rel.Name)
+		ci := ChartInfo{
+			Release: rel.Name, Namespace: rel.Namespace, Revision: rel.Revision, Status: rel.Status,
+			Name: rel.Chart.Name, Version: rel.Chart.Version, AppVersion: rel.Chart.AppVersion,
+			KubeVersion: rel.Chart.KubeVersion, Record: rel.Record.String(),
+		}
+		for _, d := range rel.Chart.Dependencies {
+			ci.Dependencies = append(ci.Dependencies, ChartReference(d))
+		}
+		if len(rel.Values) > 0 {
+			plain, err := marshalYAML(rel.Values)
+			if err != nil {
+				return fmt.Errorf("encode values of helm release %s/%s: %w", rel.Namespace, rel.Name, err)
+			}
+			vp := path.Join(dir, "values.yaml.age")
+			h, ct, err := enc.seal(vp, plain, previousValuesHMAC(enc.prev, path.Join(dir, "chart.yaml")))
+			if err != nil {
+				return fmt.Errorf("encrypt values of helm release %s/%s: %w", rel.Namespace, rel.Name, err)
+			}
+			ci.ValuesHMAC = h
+			files[vp] = ct
+		}
+		cb, err := yaml.Marshal(ci)
+		if err != nil {
+			return err
+		}
+		files[path.Join(dir, "chart.yaml")] = cb
+		files[path.Join(dir, "manifest.yaml")] = []byte(redactManifest(rel.Manifest))
+		// Helm stores no chart repository: say so next to every release.
+		files[path.Join(dir, "NOTE.md")] = []byte(helmNote(ci))
+	}
+	return nil
+}
+
+func previousValuesHMAC(prev map[string][]byte, chartFile string) string {
+	raw, ok := prev[chartFile]
+	if !ok {
+		return ""
+	}
+	var ci ChartInfo
+	if yaml.Unmarshal(raw, &ci) != nil {
+		return ""
+	}
+	return ci.ValuesHMAC
+}
+
+func helmNote(ci ChartInfo) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Helm release %s/%s\n\n", ci.Namespace, ci.Release)
+	fmt.Fprintf(&b, "Chart %s version %s (app version %s), revision %d, status %s.\n\n", ci.Name, ci.Version, orUnknown(ci.AppVersion), ci.Revision, ci.Status)
+	b.WriteString("Helm does not store where a chart came from: the repository of this chart is unknown.\n")
+	b.WriteString("Record it (for example in git next to this backup) so that the release can be installed again:\n\n")
+	fmt.Fprintf(&b, "    helm install %s REPO/%s --version %s -n %s -f values.yaml\n\n", ci.Release, ci.Name, ci.Version, ci.Namespace)
+	b.WriteString("values.yaml is values.yaml.age decrypted: `age -d -i KEY values.yaml.age > values.yaml`.\n")
+	if len(ci.Dependencies) > 0 {
+		b.WriteString("\nDependencies as declared in Chart.yaml:\n\n")
+		for _, d := range ci.Dependencies {
+			fmt.Fprintf(&b, "- %s %s from %s\n", d.Name, d.Version, orUnknown(d.Repository))
+		}
+	}
+	return b.String()
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// redactManifest removes data and stringData from Secret documents of a
+// rendered Helm manifest (the Secrets themselves are backed up encrypted);
+// other documents and every comment are kept as they were.
+func redactManifest(manifest string) string {
+	var docs [][]string
+	cur := []string{}
+	for _, line := range strings.Split(manifest, "\n") {
+		if strings.TrimRight(line, " \t\r") == "---" {
+			docs = append(docs, cur)
+			cur = []string{}
+			continue
+		}
+		cur = append(cur, line)
+	}
+	docs = append(docs, cur)
+	var out []string
+	for i, d := range docs {
+		text := strings.Join(d, "\n")
+		if i > 0 {
+			out = append(out, "---")
+		}
+		var obj map[string]any
+		err := yaml.Unmarshal([]byte(text), &obj)
+		if err == nil && (obj == nil || obj["kind"] != "Secret") {
+			out = append(out, d...)
+			continue
+		}
+		if err != nil && !strings.Contains(text, "Secret") {
+			out = append(out, d...)
+			continue
+		}
+		for _, line := range d {
+			if strings.HasPrefix(strings.TrimSpace(line), "#") {
+				out = append(out, line)
+			}
+		}
+		if err != nil {
+			out = append(out, "# a document that could not be parsed and may hold a Secret was removed")
+			continue
+		}
+		delete(obj, "data")
+		delete(obj, "stringData")
+		b, _ := yaml.Marshal(obj)
+		out = append(out, "# data removed: the Secret is backed up encrypted")
+		out = append(out, strings.TrimRight(string(b), "\n"))
+	}
+	return strings.Join(out, "\n")
+}
+
+// writeDir writes the tree beside out and renames it into place.
+func writeDir(opts WriteOptions, files map[string][]byte, manifest []byte) error {
+	out := filepath.Clean(opts.Out)
+	if fi, err := os.Stat(out); err == nil && !fi.IsDir() {
+		return fmt.Errorf("backup: %s exists and is not a directory", out)
+	}
+	parent := filepath.Dir(out)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(out)+".partial-")
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	// Directories first, then the files concurrently: creating 50,000 files
+	// one after the other is most of a large backup's time.
+	dirs := map[string]bool{}
+	for p := range files {
+		dirs[path.Dir(p)] = true
+	}
+	for _, d := range sortedKeys(dirs) {
+		if err := os.MkdirAll(filepath.Join(tmp, filepath.FromSlash(d)), 0o755); err != nil {
+			return fmt.Errorf("backup: write %s (partial backup left in %s): %w", d, tmp, err)
+		}
+	}
+	var n atomic.Int64
+	var g errgroup.Group
+	g.SetLimit(8)
+	for _, p := range sortedKeys(files) {
+		g.Go(func() error {
+			if err := writeFile(filepath.Join(tmp, filepath.FromSlash(p)), files[p]); err != nil {
+				return fmt.Errorf("backup: write %s (partial backup left in %s): %w", p, tmp, err)
+			}
+			if opts.afterFile != nil {
+				opts.afterFile(int(n.Add(1)))
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(tmp, ManifestFile), manifest); err != nil {
+		return fmt.Errorf("backup: write %s (partial backup left in %s): %w", ManifestFile, tmp, err)
+	}
+	// Carry over what the backup does not own (.git, README.md...).
+	if entries, err := os.ReadDir(out); err == nil {
+		for _, e := range entries {
+			if owned(e.Name()) || owned(e.Name()+"/") {
+				continue
+			}
+			if err := os.Rename(filepath.Join(out, e.Name()), filepath.Join(tmp, e.Name())); err != nil {
+				return fmt.Errorf("backup: carry over %s: %w", e.Name(), err)
+			}
+		}
+		old := tmp + ".old"
+		if err := os.Rename(out, old); err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+		if err := os.Rename(tmp, out); err != nil {
+			_ = os.Rename(old, out)
+			return fmt.Errorf("backup: %w", err)
+		}
+		return os.RemoveAll(old)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	return nil
+}
+
+// writeFile writes one file; its directory exists.
+func writeFile(p string, data []byte) error {
+	mode := os.FileMode(0o644)
+	if strings.HasSuffix(p, ".age") {
+		mode = 0o600
+	}
+	return os.WriteFile(p, data, mode)
+}
+
+// writeTarball writes the tree as one .tar.gz beside out and renames it into place.
+func writeTarball(opts WriteOptions, files map[string][]byte, manifest []byte) error {
+	out := filepath.Clean(opts.Out)
+	parent := filepath.Dir(out)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	f, err := os.CreateTemp(parent, "."+filepath.Base(out)+".partial-")
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	tmp := f.Name()
+	zw := gzip.NewWriter(f)
+	tw := tar.NewWriter(zw)
+	add := func(p string, data []byte) error {
+		mode := int64(0o644)
+		if strings.HasSuffix(p, ".age") {
+			mode = 0o600
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: p, Mode: mode, Size: int64(len(data)), Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+			return err
+		}
+		_, err := tw.Write(data)
+		return err
+	}
+	n := 0
+	for _, p := range sortedKeys(files) {
+		if err := add(p, files[p]); err != nil {
+			f.Close()
+			return fmt.Errorf("backup: write %s (partial backup left in %s): %w", p, tmp, err)
+		}
+		n++
+		if opts.afterFile != nil {
+			opts.afterFile(n)
+		}
+	}
+	err = add(ManifestFile, manifest)
+	if err == nil {
+		err = tw.Close()
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("backup: write %s (partial backup left in %s): %w", out, tmp, err)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	return nil
+}

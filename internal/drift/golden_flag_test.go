@@ -1,0 +1,3 @@
+package drift
+
+import _ "github.com/shipshape-dev/shipshape/internal/golden"

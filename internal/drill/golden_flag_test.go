@@ -1,0 +1,3 @@
+package drill
+
+import _ "github.com/shipshape-dev/shipshape/internal/golden"

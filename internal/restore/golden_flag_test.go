@@ -1,0 +1,3 @@
+package restore
+
+import _ "github.com/shipshape-dev/shipshape/internal/golden"

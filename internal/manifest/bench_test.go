@@ -31,8 +31,13 @@ func BenchmarkReadCorpus(b *testing.B) {
 }
 
 // BenchmarkReadGenerated100k reads 100,000 generated objects in 400 files.
-func BenchmarkReadGenerated100k(b *testing.B) {
-	const files, objects = 400, 100_000
+func BenchmarkReadGenerated100k(b *testing.B) { benchmarkGenerated(b, 400, 100_000) }
+
+// BenchmarkReadGenerated25k reads a quarter of that, to show how reading
+// scales: a quarter of the time is linear.
+func BenchmarkReadGenerated25k(b *testing.B) { benchmarkGenerated(b, 100, 25_000) }
+
+func benchmarkGenerated(b *testing.B, files, objects int) {
 	dir := b.TempDir()
 	var buf bytes.Buffer
 	var size int64

@@ -31,12 +31,18 @@ type Decoder struct {
 	parsers chan struct{}
 	// readers recycles the read buffers of streams.
 	readers sync.Pool
+	// fast holds idle fast parsers with their memory, for the next
+	// document (unlike a sync.Pool it keeps them through garbage
+	// collections); bufs recycles the splitters' scratch space.
+	fast chan *fastParser
+	bufs sync.Pool
 }
 
 // NewDecoder returns a Decoder with opts (zero fields take their defaults).
 func NewDecoder(opts Options) *Decoder {
 	opts = opts.withDefaults()
-	d := &Decoder{opts: opts, types: newTypeChecker(), parsers: make(chan struct{}, opts.Concurrency)}
+	d := &Decoder{opts: opts, types: newTypeChecker(), parsers: make(chan struct{}, opts.Concurrency),
+		fast: make(chan *fastParser, opts.Concurrency)}
 	d.readers.New = func() any { return bufio.NewReaderSize(nil, 64<<10) }
 	return d
 }
@@ -49,6 +55,22 @@ func NewDecoder(opts Options) *Decoder {
 // r is cut into documents as it is read and the documents are parsed in
 // parallel, so memory holds a few documents of r, not all of it.
 func (d *Decoder) Decode(ctx context.Context, r io.Reader, path string) ([]snapshot.Object, []snapshot.Invalid, error) {
+	br := d.readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil)
+		d.readers.Put(br)
+	}()
+	return d.decode(ctx, newSplitter(br, d.opts.MaxDocumentBytes, d.opts.MaxFileBytes), path)
+}
+
+// decodeBytes is Decode for an input read whole, which must not change
+// afterwards: the documents are cut from it without copying.
+func (d *Decoder) decodeBytes(ctx context.Context, src []byte, path string) ([]snapshot.Object, []snapshot.Invalid, error) {
+	return d.decode(ctx, newSliceSplitter(src, d.opts.MaxDocumentBytes, d.opts.MaxFileBytes), path)
+}
+
+func (d *Decoder) decode(ctx context.Context, sp *splitter, path string) ([]snapshot.Object, []snapshot.Invalid, error) {
 	var (
 		wg  sync.WaitGroup
 		mu  sync.Mutex
@@ -66,25 +88,50 @@ func (d *Decoder) Decode(ctx context.Context, r io.Reader, path string) ([]snaps
 			Reason: reason,
 		}}})
 	}
-	// parse hands one document to a parser, waiting for a free one.
+	type job struct {
+		data      []byte
+		line, doc int
+	}
+	run := func(j job) {
+		dr := docReader{d: d, path: path, doc: j.doc}
+		dr.document(j.data, j.line)
+		collect(dr.docResult)
+	}
+	// parse hands one document to a parser, waiting for a free one. The
+	// last document of the stream is parsed by the caller's goroutine once
+	// the stream ends (so is the only document of most files), which saves
+	// starting a goroutine and growing its stack.
+	var held *job
 	parse := func(data []byte, line, doc int) error {
-		select {
-		case d.parsers <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
+		if held != nil {
+			select {
+			case d.parsers <- struct{}{}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			wg.Add(1)
+			go func(j job) {
+				defer wg.Done()
+				defer func() { <-d.parsers }()
+				run(j)
+			}(*held)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-d.parsers }()
-			dr := docReader{d: d, path: path, doc: doc}
-			dr.document(data, line)
-			collect(dr.docResult)
-		}()
+		held = &job{data, line, doc}
 		return nil
 	}
 
-	err := d.split(ctx, r, path, parse, fail)
+	err := d.split(ctx, sp, path, parse, fail)
+	if held != nil {
+		select {
+		case d.parsers <- struct{}{}:
+			run(*held)
+			<-d.parsers
+		case <-ctx.Done():
+			if err == nil {
+				err = ctx.Err()
+			}
+		}
+	}
 	wg.Wait()
 	slices.SortStableFunc(out.objects, func(a, b snapshot.Object) int {
 		return cmp.Or(cmp.Compare(a.Origin.Document, b.Origin.Document), cmp.Compare(a.Origin.Item, b.Origin.Item))
@@ -96,17 +143,22 @@ func (d *Decoder) Decode(ctx context.Context, r io.Reader, path string) ([]snaps
 	return out.objects, out.invalid, err
 }
 
-// split cuts r into documents and hands each to parse, with its first line
-// and index. Documents that cannot be parsed at all go to fail.
-func (d *Decoder) split(ctx context.Context, r io.Reader, path string,
+// split cuts the input of sp into documents and hands each to parse, with
+// its first line and index. Documents that cannot be parsed at all go to
+// fail.
+func (d *Decoder) split(ctx context.Context, sp *splitter, path string,
 	parse func(data []byte, line, doc int) error, fail func(line, doc int, reason string)) error {
-	br := d.readers.Get().(*bufio.Reader)
-	br.Reset(r)
+	// The splitter's scratch space is kept for the next stream too, unless
+	// a huge document made it huge.
+	if buf, ok := d.bufs.Get().(*[]byte); ok {
+		sp.buf = (*buf)[:0]
+	}
 	defer func() {
-		br.Reset(nil)
-		d.readers.Put(br)
+		if cap(sp.buf) <= 4<<20 {
+			buf := sp.buf[:0]
+			d.bufs.Put(&buf)
+		}
 	}()
-	sp := newSplitter(br, d.opts.MaxDocumentBytes, d.opts.MaxFileBytes)
 	doc := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -144,7 +196,10 @@ func (d *Decoder) split(ctx context.Context, r io.Reader, path string,
 			if more {
 				piece = data[:len(data)-len(rest)]
 			}
-			if err := parse(bytes.Clone(piece), line, doc); err != nil {
+			if !c.shared {
+				piece = bytes.Clone(piece)
+			}
+			if err := parse(piece, line, doc); err != nil {
 				return err
 			}
 			doc++
@@ -180,6 +235,25 @@ func (st *docReader) add(line, item int, reason string) {
 
 // document parses and reads one YAML document that starts at line of the file.
 func (st *docReader) document(data []byte, line int) {
+	// Most documents are plain enough for the fast parser; it leaves the
+	// others, and every broken one, to go.yaml.in/yaml/v3.
+	var fp *fastParser
+	select {
+	case fp = <-st.d.fast:
+	default:
+		fp = new(fastParser)
+	}
+	defer func() {
+		fp.trim()
+		select {
+		case st.d.fast <- fp:
+		default:
+		}
+	}()
+	if root, ok := fastParse(data, fp); ok {
+		st.node(root, data, line)
+		return
+	}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	err := parseNode(dec, &root)

@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -113,21 +114,31 @@ func Read(ctx context.Context, paths []string, opts Options) (*snapshot.Snapshot
 	results := make([]result, len(inputs))
 	g, gctx := errgroup.WithContext(ctx)
 	// Readers only cut files into documents; the Decoder bounds the parsing.
-	// A reader more than there are parsers keeps the parsers fed.
-	g.SetLimit(2 * opts.Concurrency)
+	// A reader more than there are parsers keeps the parsers fed. Each
+	// reader takes the next file until none is left.
 	var progressMu sync.Mutex
 	done := 0
-	for i, in := range inputs {
+	var next atomic.Int64
+	for range min(2*opts.Concurrency, len(inputs)) {
 		g.Go(func() error {
-			objs, inv, err := d.readInput(gctx, in, opts.Stdin)
-			results[i] = result{objs, inv}
-			if opts.Progress != nil {
-				progressMu.Lock()
-				done++
-				opts.Progress(done, len(inputs), in.path)
-				progressMu.Unlock()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(inputs) || gctx.Err() != nil {
+					return nil
+				}
+				in := inputs[i]
+				objs, inv, err := d.readInput(gctx, in, opts.Stdin)
+				results[i] = result{objs, inv}
+				if opts.Progress != nil {
+					progressMu.Lock()
+					done++
+					opts.Progress(done, len(inputs), in.path)
+					progressMu.Unlock()
+				}
+				if err != nil {
+					return err
+				}
 			}
-			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -169,13 +180,50 @@ func (d *Decoder) readInput(ctx context.Context, in input, stdin io.Reader) ([]s
 		return nil, fileInvalid(fmt.Sprintf("cannot open: %v", unwrapPath(err))), nil
 	}
 	defer f.Close()
-	objs, inv, err := d.Decode(ctx, f, in.path)
+	var objs []snapshot.Object
+	var inv []snapshot.Invalid
+	if src, ok, rerr := readWhole(f, in.size, d.opts.MaxFileBytes); rerr != nil {
+		err = fmt.Errorf("read %q: %w", in.path, rerr)
+	} else if ok {
+		objs, inv, err = d.decodeBytes(ctx, src, in.path)
+	} else {
+		objs, inv, err = d.Decode(ctx, f, in.path)
+	}
 	if err != nil && ctx.Err() == nil && !in.named {
 		// A file found in a directory that fails half way: keep what was read.
 		inv = append(inv, fileInvalid(fmt.Sprintf("reading stopped: %v", unwrapPath(errors.Unwrap(err))))...)
 		return objs, inv, nil
 	}
 	return objs, inv, err
+}
+
+// maxWhole is the largest file read whole before it is cut into documents;
+// a larger one is read as a stream, a few documents at a time.
+const maxWhole = 32 << 20
+
+// readWhole reads the regular file f, whose size was size when it was
+// listed, whole. When it should not or cannot (a file that is not regular
+// or is large, a file that grew, a read error) it reports false and leaves
+// f at its start, to be read as a stream instead, which reports what goes
+// wrong as it always does. The error is for failing to go back to the start.
+func readWhole(f *os.File, size, maxFile int64) ([]byte, bool, error) {
+	if size > maxWhole || size > maxFile {
+		return nil, false, nil
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != size {
+		return nil, false, nil
+	}
+	// One byte more than expected shows a file that grew.
+	buf := make([]byte, size+1)
+	n, err := io.ReadFull(f, buf)
+	if (err == io.ErrUnexpectedEOF || err == io.EOF) && int64(n) == size {
+		return buf[:n:n], true, nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, false, err
+	}
+	return nil, false, nil
 }
 
 // unwrapPath drops the operation and path of an *fs.PathError, which the

@@ -17,6 +17,9 @@ type chunk struct {
 	empty bool
 	// size is set when the document is larger than the limit; data is then nil.
 	size int64
+	// shared is set when data is part of the input the splitter was given
+	// whole, which is never changed: it need not be copied to be kept.
+	shared bool
 }
 
 // errFileTooLarge stops the splitter when the input outgrows the file limit.
@@ -38,11 +41,47 @@ type splitter struct {
 	hasNext  bool
 	started  bool
 	finished bool
+
+	// src is the whole input when the splitter was given one (newSliceSplitter),
+	// and pos the offset of its next line. A document is then a window of
+	// src, [winStart, winEnd), unless a line had to be changed (a directive
+	// dropped), when it is copied to buf as in a stream.
+	src              []byte
+	pos              int
+	lineAt           int // offset in src of the line last read
+	pendingAt        int // offset in src of pending, or -1
+	winStart, winEnd int
+	copying          bool
 }
 
 // newSplitter reads from br, which the caller owns and has reset to its input.
 func newSplitter(br *bufio.Reader, maxDoc, maxFile int64) *splitter {
 	return &splitter{r: br, maxDoc: maxDoc, maxFile: maxFile}
+}
+
+// newSliceSplitter cuts src, which must not change while the documents are
+// in use, without copying it.
+func newSliceSplitter(src []byte, maxDoc, maxFile int64) *splitter {
+	return &splitter{src: src, maxDoc: maxDoc, maxFile: maxFile}
+}
+
+// keep adds line, found at offset at of src (-1 if it is not as found
+// there, or there is no src), to the document being read.
+func (s *splitter) keep(line []byte, at int) {
+	if !s.copying {
+		if at >= 0 && (s.winStart < 0 || at == s.winEnd) {
+			if s.winStart < 0 {
+				s.winStart = at
+			}
+			s.winEnd = at + len(line)
+			return
+		}
+		s.copying = true
+		if s.winStart >= 0 {
+			s.buf = append(s.buf[:0], s.src[s.winStart:s.winEnd]...)
+		}
+	}
+	s.buf = append(s.buf, line...)
 }
 
 // next returns the next document, io.EOF after the last, or the read error.
@@ -68,10 +107,11 @@ func (s *splitter) next() (chunk, error) {
 func (s *splitter) readDocument() (chunk, bool, error) {
 	c := chunk{line: s.line + 1, empty: true}
 	s.buf = s.buf[:0]
+	s.winStart, s.winEnd, s.copying = -1, -1, s.src == nil
 	explicit := s.hasNext
 	if s.hasNext {
 		c.line = s.line // the "---" line was already counted
-		s.buf = append(s.buf, s.pending...)
+		s.keep(s.pending, s.pendingAt)
 		c.empty = !hasContent(s.pending[3:])
 		s.hasNext = false
 	}
@@ -80,13 +120,18 @@ func (s *splitter) readDocument() (chunk, bool, error) {
 		line, err := s.readLine()
 		if len(line) > 0 {
 			s.line++
+			at := s.lineAt
 			if !s.started {
 				s.started = true
-				line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+				if bytes.HasPrefix(line, []byte("\xef\xbb\xbf")) {
+					line = line[3:]
+					at += 3
+				}
 			}
 			switch marker(line) {
 			case '-':
 				s.pending = append(s.pending[:0], line...)
+				s.pendingAt = at
 				s.hasNext = true
 				return s.finish(c, size), explicit || !c.empty, nil
 			case '.':
@@ -97,13 +142,14 @@ func (s *splitter) readDocument() (chunk, bool, error) {
 					// A directive such as %YAML belongs to the "---" that
 					// follows; keep the line count, drop the text.
 					line = []byte("\n")
+					at = -1
 				} else {
 					c.empty = false
 				}
 			}
 			size += int64(len(line))
 			if size <= s.maxDoc {
-				s.buf = append(s.buf, line...)
+				s.keep(line, at)
 			}
 		}
 		if err == io.EOF {
@@ -121,13 +167,31 @@ func (s *splitter) finish(c chunk, size int64) chunk {
 		c.size = size
 		return c
 	}
-	c.data = s.buf
+	if s.copying {
+		c.data = s.buf
+	} else if s.winStart >= 0 {
+		c.data, c.shared = s.src[s.winStart:s.winEnd:s.winEnd], true
+	} else {
+		c.data, c.shared = s.src[:0:0], true
+	}
 	return c
 }
 
 // readLine returns the next line including its newline. A line longer than the
 // reader's buffer is returned whole, assembled in the scratch space.
 func (s *splitter) readLine() ([]byte, error) {
+	if s.r == nil {
+		s.lineAt = s.pos
+		rest := s.src[s.pos:]
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			s.pos = len(s.src)
+			return s.count(rest, io.EOF)
+		}
+		s.pos += i + 1
+		return s.count(rest[:i+1], nil)
+	}
+	s.lineAt = -1
 	line, err := s.r.ReadSlice('\n')
 	if err == nil || err == io.EOF {
 		return s.count(line, err)

@@ -32,7 +32,8 @@ stringData: {password: cli-secret-4711}
 `
 
 // TestRestoreAndDiffCommands drives restore --dry-run, restore, a second
-// restore and diff through Main against the sandbox.
+// restore and diff through Main against the sandbox. diff is scoped with -n:
+// other tests of the package create namespaces in the same sandbox.
 func TestRestoreAndDiffCommands(t *testing.T) {
 	env := sandboxtest.Get(t)
 	ctx := context.Background()
@@ -91,7 +92,7 @@ func TestRestoreAndDiffCommands(t *testing.T) {
 		}
 	}
 
-	out = run(ExitOK, "diff", "--from", dir)
+	out = run(ExitOK, "diff", "--from", dir, "-n", "cli-restore")
 	if !strings.Contains(out, "0 only in the tree, 0 only live, 0 changed, 3 unchanged") {
 		t.Errorf("diff after restore:\n%s", out)
 	}
@@ -117,7 +118,7 @@ func TestRestoreAndDiffCommands(t *testing.T) {
 	if _, err := cs.CoreV1().ConfigMaps("cli-restore").Create(ctx, cm, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	out = run(ExitFindings, "diff", "--from", dir)
+	out = run(ExitFindings, "diff", "--from", dir, "-n", "cli-restore")
 	for _, want := range []string{
 		"only live:\n  ConfigMap cli-restore/hand-made\n",
 		"ConfigMap cli-restore/settings (" + filepath.Join(dir, "tree.yaml") + ":5)\n      ~ data.mode: \"production\" -> \"debug\"",

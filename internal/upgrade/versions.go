@@ -41,9 +41,9 @@ var releases = []Release{
 	{Version{32}, "2024-12-11", "2026-02-28", false},
 	{Version{33}, "2025-04-23", "2026-06-28", false},
 	{Version{34}, "2025-08-27", "2026-10-27", false},
-	{Version{35}, "2025-12-17", "2027-02-28", true},
-	{Version{36}, "2026-04-22", "2027-06-28", true},
-	{Version{37}, "2026-08-26", "2027-10-28", true},
+	{Version{35}, "2025-12-17", "2027-02-28", false},
+	{Version{36}, "2026-04-22", "2027-06-28", false},
+	{Version{37}, "2026-08-26", "2027-10-28", false},
 }
 
 // Releases returns the support windows shipshape knows, oldest first.

@@ -13,9 +13,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/audit/fix"
 	"github.com/shipshape-dev/shipshape/internal/audit/rbac"
 	"github.com/shipshape-dev/shipshape/internal/finding"
-	"github.com/shipshape-dev/shipshape/internal/helmchart"
-	"github.com/shipshape-dev/shipshape/internal/render"
-	"github.com/shipshape-dev/shipshape/internal/snapshot"
 	"github.com/shipshape-dev/shipshape/internal/yamledit"
 )
 
@@ -24,10 +21,9 @@ type AuditOptions struct {
 	*Globals
 	// Filenames are -f: files, directories or "-" for stdin.
 	Filenames []string
-	// Chart is --chart: a chart directory or .tgz to render and audit.
-	Chart string
-	// ValuesFiles and Set are --values and --set for the chart.
-	ValuesFiles, Set []string
+	// Charts are --chart: chart directories or .tgz archives to render and
+	// audit, with ValuesFiles (--values) and Set (--set).
+	Charts, ValuesFiles, Set []string
 	// Exemptions is --exemptions: a policy file for internal/audit/exempt.
 	Exemptions string
 	// ShowExempt is --show-exempt: list exempted findings.
@@ -73,9 +69,7 @@ findings are counted in the summary and listed with --show-exempt.`,
 	}
 	f := cmd.Flags()
 	f.StringArrayVarP(&opts.Filenames, "filename", "f", nil, "a manifest file, a directory (read recursively) or - for stdin; repeatable")
-	f.StringVar(&opts.Chart, "chart", "", "a Helm chart directory or .tgz archive to render and audit")
-	f.StringArrayVar(&opts.ValuesFiles, "values", nil, "a values file for --chart; repeatable")
-	f.StringArrayVar(&opts.Set, "set", nil, "a value for --chart, as helm --set; repeatable")
+	addChartFlags(cmd, &opts.Charts, &opts.ValuesFiles, &opts.Set)
 	f.StringVar(&opts.Exemptions, "exemptions", "", "a YAML file of exemptions (check, namespace, names, reason, expires)")
 	f.BoolVar(&opts.ShowExempt, "show-exempt", false, "list exempted findings and why")
 	f.StringSliceVar(&opts.Checks, "check", nil, "run only these checks, by ID or group; repeatable or comma-separated")
@@ -178,12 +172,7 @@ func reportFix(out io.Writer, res *fix.Result, dryRun bool) error {
 }
 
 func auditRun(ctx context.Context, opts *AuditOptions) error {
-	format, err := opts.format()
-	if err != nil {
-		return err
-	}
-	threshold, gate, err := opts.threshold()
-	if err != nil {
+	if err := opts.checkOutputFlags(); err != nil {
 		return err
 	}
 	reg, err := finding.NewRegistry(append(audit.Checks(), rbac.Checks()...)...)
@@ -193,12 +182,6 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 	checks, err := selectChecks(reg, opts.Checks)
 	if err != nil {
 		return err
-	}
-	if opts.Chart != "" && len(opts.Filenames) > 0 {
-		return usagef("--chart and -f cannot be used together")
-	}
-	if opts.Chart == "" && (len(opts.ValuesFiles) > 0 || len(opts.Set) > 0) {
-		return usagef("--values and --set need --chart")
 	}
 	var policy *exempt.Policy
 	if opts.Exemptions != "" {
@@ -210,27 +193,12 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 	if err != nil {
 		return err
 	}
-	var snap *snapshot.Snapshot
-	if opts.Chart != "" {
-		res, err := helmchart.Render(ctx, opts.Chart, helmchart.Options{ValuesFiles: opts.ValuesFiles, Set: opts.Set, Manifest: limits})
-		if err != nil {
-			return fmt.Errorf("render chart %s: %w", opts.Chart, err)
-		}
-		snap = res.Snapshot
-	} else if snap, err = readInput(ctx, opts.Globals, opts.Filenames, limits); err != nil {
+	snap, _, err := inputs{Filenames: opts.Filenames, Charts: opts.Charts, ValuesFiles: opts.ValuesFiles, Set: opts.Set, Limits: limits}.read(ctx, opts.Globals)
+	if err != nil {
 		return err
 	}
 	report := finding.Evaluate(ctx, snap, checks)
 	kept, exempted := policy.Split(report.Findings, snap)
 	report.Exempt(kept, exempted, opts.ShowExempt)
-
-	ropts := renderOptions(opts.Globals, "shipshape audit", checks)
-	ropts.FailAt, ropts.NeverFail = threshold, !gate
-	if err := render.Write(opts.Streams.Out, format, report, ropts); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if n := report.AtOrAbove(threshold); gate && n > 0 {
-		return &thresholdError{count: n, threshold: threshold}
-	}
-	return nil
+	return writeReport(opts.Streams.Out, opts.Globals, "shipshape audit", checks, report)
 }

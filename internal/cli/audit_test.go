@@ -64,7 +64,7 @@ func TestAuditFlags(t *testing.T) {
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	want := AuditOptions{Globals: g, Chart: "charts/web", ValuesFiles: []string{"a.yaml"}, Set: []string{"x=1", "y=2"},
+	want := AuditOptions{Globals: g, Charts: []string{"charts/web"}, ValuesFiles: []string{"a.yaml"}, Set: []string{"x=1", "y=2"},
 		Exemptions: "ex.yaml", ShowExempt: true, Checks: []string{"audit/seccomp"}, MaxFileSize: "256Mi", MaxDocumentSize: "64Mi"}
 	if diff := cmp.Diff(want, *got, cmpopts.IgnoreFields(Globals{}, "Streams")); diff != "" {
 		t.Errorf("options (-want +got)\n%s", diff)
@@ -73,7 +73,7 @@ func TestAuditFlags(t *testing.T) {
 
 func TestAuditUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
-		{"audit", "--chart", "x", "-f", "y.yaml"},
+		{"audit", "--chart", "x", "-n", "shop"},
 		{"audit", "--set", "a=b", "-f", "y.yaml"},
 		{"audit", "fix"},
 		{"audit", "--check", "audit/nope", "-f", "y.yaml"},

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -22,8 +21,11 @@ import (
 type ScanOptions struct {
 	*Globals
 	// Filenames are -f: files, directories (read recursively) or "-" for stdin.
-	// Without any, scan reads the live cluster.
+	// Without any (and without --chart), scan reads the live cluster.
 	Filenames []string
+	// Charts are --chart: Helm chart directories or .tgz archives, rendered
+	// offline with ValuesFiles (--values) and Set (--set).
+	Charts, ValuesFiles, Set []string
 	// Checks selects checks by ID or by group prefix ("inventory"); empty means all.
 	Checks []string
 	// MaxFileSize and MaxDocumentSize bound what one file or document may
@@ -54,7 +56,8 @@ whose backend is down) is listed as a warning and the report is marked partial.
 
 With -f it reads manifest files: YAML (multi-document), JSON and kind: List; directories
 are read recursively; "-" reads standard input. A document that cannot be read is a
-finding with its file and line, and every other document is still read.
+finding with its file and line, and every other document is still read. With --chart it
+renders Helm charts offline (--values, --set) and scans what they produce.
 
 Findings exempted by --exemptions or by the shipshape.dev/exempt annotation are
 counted in the summary and listed with --show-exempt (see 'shipshape audit --help').`,
@@ -75,6 +78,7 @@ counted in the summary and listed with --show-exempt (see 'shipshape audit --hel
 		},
 	}
 	cmd.Flags().StringArrayVarP(&opts.Filenames, "filename", "f", nil, "a manifest file, a directory (read recursively) or - for stdin; repeatable")
+	addChartFlags(cmd, &opts.Charts, &opts.ValuesFiles, &opts.Set)
 	cmd.Flags().StringVar(&opts.MaxFileSize, "max-file-size", "256Mi", "skip, and report, any file larger than this")
 	cmd.Flags().StringVar(&opts.MaxDocumentSize, "max-document-size", "64Mi", "skip, and report, any YAML document larger than this")
 	cmd.Flags().StringSliceVar(&opts.Checks, "check", nil, "run only these checks, by ID or group (e.g. inventory); repeatable or comma-separated")
@@ -90,12 +94,7 @@ counted in the summary and listed with --show-exempt (see 'shipshape audit --hel
 }
 
 func scanRun(ctx context.Context, opts *ScanOptions) error {
-	format, err := opts.format()
-	if err != nil {
-		return err
-	}
-	threshold, gate, err := opts.threshold()
-	if err != nil {
+	if err := opts.checkOutputFlags(); err != nil {
 		return err
 	}
 	reg, err := registryWith(checkConfig{BackupDir: opts.BackupDir, MaxBackupAge: opts.MaxBackupAge})
@@ -117,22 +116,14 @@ func scanRun(ctx context.Context, opts *ScanOptions) error {
 			return err
 		}
 	}
-	snap, err := readInput(ctx, opts.Globals, opts.Filenames, limits)
+	snap, _, err := inputs{Filenames: opts.Filenames, Charts: opts.Charts, ValuesFiles: opts.ValuesFiles, Set: opts.Set, Limits: limits}.read(ctx, opts.Globals)
 	if err != nil {
 		return err
 	}
 	report := finding.Evaluate(ctx, snap, checks)
 	kept, exempted := policy.Split(report.Findings, snap)
 	report.Exempt(kept, exempted, opts.ShowExempt)
-	ropts := renderOptions(opts.Globals, "shipshape scan", checks)
-	ropts.FailAt, ropts.NeverFail = threshold, !gate
-	if err := render.Write(opts.Streams.Out, format, report, ropts); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if n := report.AtOrAbove(threshold); gate && n > 0 {
-		return &thresholdError{count: n, threshold: threshold}
-	}
-	return nil
+	return writeReport(opts.Streams.Out, opts.Globals, "shipshape scan", checks, report)
 }
 
 // readInput reads files when any are named, else the live cluster.

@@ -2,15 +2,11 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shipshape-dev/shipshape/internal/cluster"
 	"github.com/shipshape-dev/shipshape/internal/finding"
-	"github.com/shipshape-dev/shipshape/internal/helmchart"
-	"github.com/shipshape-dev/shipshape/internal/render"
-	"github.com/shipshape-dev/shipshape/internal/snapshot"
 	"github.com/shipshape-dev/shipshape/internal/upgrade"
 )
 
@@ -67,25 +63,17 @@ Kubernetes release shipshape knows.`,
 	}
 	f := cmd.Flags()
 	f.StringArrayVarP(&opts.Filenames, "filename", "f", nil, "a manifest file, a directory (read recursively) or - for stdin; repeatable")
-	f.StringArrayVar(&opts.Charts, "chart", nil, "a Helm chart directory or .tgz to render and check; repeatable")
-	f.StringArrayVar(&opts.ValuesFiles, "values", nil, "a values file for --chart, as helm -f; repeatable")
-	f.StringArrayVar(&opts.Set, "set", nil, "a value for --chart, as helm --set key=value; repeatable")
+	addChartFlags(cmd, &opts.Charts, &opts.ValuesFiles, &opts.Set)
 	f.StringVar(&opts.TargetVersion, "target-version", "", "the Kubernetes version to check against, e.g. 1.37 (default: the cluster's minor + 1, or the newest known)")
 	f.StringVar(&opts.MaxFileSize, "max-file-size", "256Mi", "skip, and report, any file larger than this")
 	f.StringVar(&opts.MaxDocumentSize, "max-document-size", "64Mi", "skip, and report, any YAML document larger than this")
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
-	_ = cmd.MarkFlagFilename("values", "yaml", "yml")
 	cmd.AddCommand(newCmdUpgradeFix(g))
 	return cmd
 }
 
 func upgradeRun(ctx context.Context, opts *UpgradeOptions) error {
-	format, err := opts.format()
-	if err != nil {
-		return err
-	}
-	threshold, gate, err := opts.threshold()
-	if err != nil {
+	if err := opts.checkOutputFlags(); err != nil {
 		return err
 	}
 	var uo upgrade.Options
@@ -96,41 +84,22 @@ func upgradeRun(ctx context.Context, opts *UpgradeOptions) error {
 		}
 		uo.Target = v
 	}
-	if (len(opts.ValuesFiles) > 0 || len(opts.Set) > 0) && len(opts.Charts) == 0 {
-		return usagef("--values and --set render a --chart; no --chart was given")
-	}
 	limits, err := (&ScanOptions{MaxFileSize: opts.MaxFileSize, MaxDocumentSize: opts.MaxDocumentSize}).limits()
 	if err != nil {
 		return err
 	}
-
-	var snap *snapshot.Snapshot
-	switch {
-	case len(opts.Filenames) > 0 || len(opts.Charts) > 0:
-		snap = &snapshot.Snapshot{Source: snapshot.SourceFiles}
-		if len(opts.Filenames) > 0 {
-			if snap, err = readInput(ctx, opts.Globals, opts.Filenames, limits); err != nil {
-				return err
-			}
-		}
-		kube := ""
-		if !uo.Target.IsZero() {
-			kube = uo.Target.String() + ".0"
-		}
-		for _, path := range opts.Charts {
-			res, err := helmchart.Render(ctx, path, helmchart.Options{ValuesFiles: opts.ValuesFiles, Set: opts.Set, KubeVersion: kube, Manifest: limits})
-			if err != nil {
-				return fmt.Errorf("render chart: %w", err)
-			}
-			uo.Charts = append(uo.Charts, upgrade.Chart{Path: res.Chart.Path, Name: res.Chart.Name, Version: res.Chart.Version, KubeVersion: res.Chart.KubeVersion})
-			snap.Objects = append(snap.Objects, res.Snapshot.Objects...)
-			snap.Invalid = append(snap.Invalid, res.Snapshot.Invalid...)
-		}
-		snap.Sort()
-	default:
-		if snap, err = readInput(ctx, opts.Globals, nil, limits); err != nil {
-			return err
-		}
+	in := inputs{Filenames: opts.Filenames, Charts: opts.Charts, ValuesFiles: opts.ValuesFiles, Set: opts.Set, Limits: limits}
+	if !uo.Target.IsZero() {
+		in.KubeVersion = uo.Target.String() + ".0"
+	}
+	snap, charts, err := in.read(ctx, opts.Globals)
+	if err != nil {
+		return err
+	}
+	for _, c := range charts {
+		uo.Charts = append(uo.Charts, upgrade.Chart{Path: c.Path, Name: c.Name, Version: c.Version, KubeVersion: c.KubeVersion})
+	}
+	if !in.files() {
 		target, err := opts.Cluster.Load()
 		if err != nil {
 			return err
@@ -146,13 +115,5 @@ func upgradeRun(ctx context.Context, opts *UpgradeOptions) error {
 
 	checks := upgrade.Checks(uo)
 	report := finding.Evaluate(ctx, snap, checks)
-	ropts := renderOptions(opts.Globals, "shipshape upgrade", append([]finding.Check{finding.InvalidDocument()}, checks...))
-	ropts.FailAt, ropts.NeverFail = threshold, !gate
-	if err := render.Write(opts.Streams.Out, format, report, ropts); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if n := report.AtOrAbove(threshold); gate && n > 0 {
-		return &thresholdError{count: n, threshold: threshold}
-	}
-	return nil
+	return writeReport(opts.Streams.Out, opts.Globals, "shipshape upgrade", append([]finding.Check{finding.InvalidDocument()}, checks...), report)
 }

@@ -3,8 +3,9 @@
 // kubeconfig CA data, API server SANs and weak algorithms.
 //
 // Fetching and judging are separate. The fetching side (Scan over a node's
-// filesystem or named paths, FromSnapshot over objects a snapshot holds,
-// FromChain for certificates seen on the wire) turns inputs into an
+// filesystem or named paths, FromSnapshot over objects a snapshot holds, a
+// Collector over the pages of a live cluster.Stream, FromChain for
+// certificates seen on the wire) turns inputs into an
 // Inventory: certificates, the public halves of private keys, kubeconfigs
 // and the problems met while reading. Judge is a pure function over an
 // Inventory, a Policy and a clock. The package never prints and never talks
@@ -18,6 +19,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -186,6 +188,20 @@ func (inv *Inventory) Merge(other *Inventory) {
 	}
 	inv.APIServerNames = append(inv.APIServerNames, other.APIServerNames...)
 	inv.Requested = append(inv.Requested, other.Requested...)
+	// Signature checks already made stay made (a Collector makes them
+	// while the cluster is read).
+	other.sigMu.Lock()
+	sigs := maps.Clone(other.sigs)
+	other.sigMu.Unlock()
+	if len(sigs) > 0 {
+		inv.sigMu.Lock()
+		if inv.sigs == nil {
+			inv.sigs = sigs
+		} else {
+			maps.Copy(inv.sigs, sigs)
+		}
+		inv.sigMu.Unlock()
+	}
 }
 
 // Requested is a cert-manager Certificate: the Secret it fills and the

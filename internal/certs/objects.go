@@ -69,46 +69,51 @@ func FromSnapshot(s *snapshot.Snapshot) *Inventory {
 func fromObjects(objs []snapshot.Object) *Inventory {
 	inv := &Inventory{}
 	for _, o := range objs {
-		gvk := o.GroupVersionKind()
-		switch {
-		case gvk.Group == "" && gvk.Kind == "Secret":
-			secret(inv, o)
-		case gvk.Group == "" && gvk.Kind == "ConfigMap":
-			configMap(inv, o)
-		case gvk.Group == "" && gvk.Kind == "Service":
-			if o.GetNamespace() == "default" && o.GetName() == "kubernetes" {
-				if ip, _, _ := unstructured.NestedString(o.Object, "spec", "clusterIP"); ip != "" && ip != "None" {
-					inv.APIServerNames = append(inv.APIServerNames, ip)
-				}
-			}
-		case gvk.Group == "admissionregistration.k8s.io" && (gvk.Kind == "ValidatingWebhookConfiguration" || gvk.Kind == "MutatingWebhookConfiguration"):
-			hooks, _, _ := unstructured.NestedSlice(o.Object, "webhooks")
-			for i, h := range hooks {
-				m, ok := h.(map[string]any)
-				if !ok {
-					continue
-				}
-				name, _ := m["name"].(string)
-				if name == "" {
-					name = fmt.Sprint(i)
-				}
-				bundle, _, _ := unstructured.NestedString(m, "clientConfig", "caBundle")
-				encoded(inv, o, "webhooks["+name+"].clientConfig.caBundle", bundle, true)
-			}
-		case gvk.Group == "apiregistration.k8s.io" && gvk.Kind == "APIService":
-			bundle, _, _ := unstructured.NestedString(o.Object, "spec", "caBundle")
-			encoded(inv, o, "spec.caBundle", bundle, true)
-		case gvk.Group == "apiextensions.k8s.io" && gvk.Kind == "CustomResourceDefinition":
-			bundle, _, _ := unstructured.NestedString(o.Object, "spec", "conversion", "webhook", "clientConfig", "caBundle")
-			encoded(inv, o, "spec.conversion.webhook.clientConfig.caBundle", bundle, true)
-		case gvk.Group == "cert-manager.io" && gvk.Kind == "Certificate":
-			certManager(inv, o)
-		case gvk.Group == "certificates.k8s.io" && gvk.Kind == "CertificateSigningRequest":
-			c, _, _ := unstructured.NestedString(o.Object, "status", "certificate")
-			encoded(inv, o, "status.certificate", c, true)
-		}
+		fromObject(inv, o)
 	}
 	return inv
+}
+
+// fromObject adds what one object holds to inv.
+func fromObject(inv *Inventory, o snapshot.Object) {
+	gvk := o.GroupVersionKind()
+	switch {
+	case gvk.Group == "" && gvk.Kind == "Secret":
+		secret(inv, o)
+	case gvk.Group == "" && gvk.Kind == "ConfigMap":
+		configMap(inv, o)
+	case gvk.Group == "" && gvk.Kind == "Service":
+		if o.GetNamespace() == "default" && o.GetName() == "kubernetes" {
+			if ip, _, _ := unstructured.NestedString(o.Object, "spec", "clusterIP"); ip != "" && ip != "None" {
+				inv.APIServerNames = append(inv.APIServerNames, ip)
+			}
+		}
+	case gvk.Group == "admissionregistration.k8s.io" && (gvk.Kind == "ValidatingWebhookConfiguration" || gvk.Kind == "MutatingWebhookConfiguration"):
+		hooks, _, _ := unstructured.NestedSlice(o.Object, "webhooks")
+		for i, h := range hooks {
+			m, ok := h.(map[string]any)
+			if !ok {
+				continue
+			}
+			name, _ := m["name"].(string)
+			if name == "" {
+				name = fmt.Sprint(i)
+			}
+			bundle, _, _ := unstructured.NestedString(m, "clientConfig", "caBundle")
+			encoded(inv, o, "webhooks["+name+"].clientConfig.caBundle", bundle, true)
+		}
+	case gvk.Group == "apiregistration.k8s.io" && gvk.Kind == "APIService":
+		bundle, _, _ := unstructured.NestedString(o.Object, "spec", "caBundle")
+		encoded(inv, o, "spec.caBundle", bundle, true)
+	case gvk.Group == "apiextensions.k8s.io" && gvk.Kind == "CustomResourceDefinition":
+		bundle, _, _ := unstructured.NestedString(o.Object, "spec", "conversion", "webhook", "clientConfig", "caBundle")
+		encoded(inv, o, "spec.conversion.webhook.clientConfig.caBundle", bundle, true)
+	case gvk.Group == "cert-manager.io" && gvk.Kind == "Certificate":
+		certManager(inv, o)
+	case gvk.Group == "certificates.k8s.io" && gvk.Kind == "CertificateSigningRequest":
+		c, _, _ := unstructured.NestedString(o.Object, "status", "certificate")
+		encoded(inv, o, "status.certificate", c, true)
+	}
 }
 
 func objectSource(o snapshot.Object, field string) Source {
@@ -130,10 +135,7 @@ func encoded(inv *Inventory, o snapshot.Object, field, value string, required bo
 
 func secret(inv *Inventory, o snapshot.Object) {
 	typ, _, _ := unstructured.NestedString(o.Object, "type")
-	switch typ {
-	case "helm.sh/release.v1", "kubernetes.io/service-account-token":
-		// Release records are compressed manifests; token Secrets hold a
-		// copy of the cluster CA, judged where it lives.
+	if skipSecret(typ) {
 		return
 	}
 	data, _, _ := unstructured.NestedStringMap(o.Object, "data")
@@ -150,21 +152,34 @@ func secret(inv *Inventory, o snapshot.Object) {
 	for k, v := range plain {
 		values[k] = []byte(v)
 	}
+	secretValues(inv, typ, values, func(field string) Source { return objectSource(o, field) })
+}
+
+// skipSecret reports whether Secrets of type typ are left unread: release
+// records are compressed manifests; token Secrets hold a copy of the
+// cluster CA, judged where it lives.
+func skipSecret(typ string) bool {
+	return typ == "helm.sh/release.v1" || typ == "kubernetes.io/service-account-token"
+}
+
+// secretValues reads a Secret's decoded values: tls.crt and tls.key of a
+// TLS Secret, and any value holding a PEM certificate.
+func secretValues(inv *Inventory, typ string, values map[string][]byte, source func(field string) Source) {
 	tls := typ == "kubernetes.io/tls"
 	var cert, key parsed
 	for _, k := range sortedKeys(values) {
 		v := values[k]
 		switch {
 		case tls && k == "tls.crt":
-			cert = parse(inv, v, objectSource(o, k), ParseOptions{Required: true})
+			cert = parse(inv, v, source(k), ParseOptions{Required: true})
 		case tls && k == "tls.key":
-			key = parse(inv, v, objectSource(o, k), ParseOptions{Required: len(bytes.TrimSpace(v)) > 0})
+			key = parse(inv, v, source(k), ParseOptions{Required: len(bytes.TrimSpace(v)) > 0})
 		case bytes.Contains(v, pemCertMarker):
-			parse(inv, v, objectSource(o, k), ParseOptions{})
+			parse(inv, v, source(k), ParseOptions{})
 		}
 	}
 	if tls && len(values["tls.crt"]) == 0 {
-		inv.Problems = append(inv.Problems, Problem{Source: objectSource(o, "tls.crt"), Reason: "TLS Secret without a certificate", Severity: finding.Medium})
+		inv.Problems = append(inv.Problems, Problem{Source: source("tls.crt"), Reason: "TLS Secret without a certificate", Severity: finding.Medium})
 	}
 	if cert.certs > 0 && key.keys > 0 {
 		inv.Pairs = append(inv.Pairs, Pair{Cert: cert.firstCert, Key: key.firstKey})

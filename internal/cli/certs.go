@@ -258,14 +258,16 @@ func certsRun(ctx context.Context, cmd *cobra.Command, opts *CertsOptions) error
 		return err
 	}
 	snap := &snapshot.Snapshot{Source: snapshot.SourceFiles}
+	liveObjects := 0
 	if !opts.NoCluster {
-		live, err := certsLive(ctx, opts, inv)
+		live, objects, err := certsLive(ctx, opts, inv)
 		if err != nil {
 			return err
 		}
 		if live != nil {
 			snap = live
 		}
+		liveObjects = objects
 	}
 	if len(opts.Endpoints) > 0 {
 		var client *tls.Certificate
@@ -290,6 +292,10 @@ func certsRun(ctx context.Context, cmd *cobra.Command, opts *CertsOptions) error
 	findings := certs.Judge(inv, policy, at)
 	checks := certs.ChecksWith(policy, now)
 	report := finding.NewReport(snap, len(checks), findings)
+	if liveObjects > 0 {
+		// The live objects were judged page by page and not kept.
+		report.Summary.Objects = liveObjects
+	}
 	if len(inv.Problems) > 0 {
 		report.Partial = true
 	}
@@ -320,11 +326,13 @@ func certsRun(ctx context.Context, cmd *cobra.Command, opts *CertsOptions) error
 }
 
 // certsLive reads the live cluster's certificates into inv when a cluster is
-// configured. Without an explicit --kubeconfig or --context a missing
+// configured, judging each page of objects as it arrives rather than keeping
+// them; it returns the snapshot (server and gaps, no objects) and how many
+// objects were read. Without an explicit --kubeconfig or --context a missing
 // configuration is not an error: files alone are a complete run.
-func certsLive(ctx context.Context, opts *CertsOptions, inv *certs.Inventory) (*snapshot.Snapshot, error) {
+func certsLive(ctx context.Context, opts *CertsOptions, inv *certs.Inventory) (*snapshot.Snapshot, int, error) {
 	if opts.Cluster.Namespace != "" && opts.Cluster.AllNamespaces {
-		return nil, usagef("-n and -A cannot be used together")
+		return nil, 0, usagef("-n and -A cannot be used together")
 	}
 	flags := opts.Cluster
 	if flags.Namespace == "" {
@@ -335,23 +343,27 @@ func certsLive(ctx context.Context, opts *CertsOptions, inv *certs.Inventory) (*
 	if err != nil {
 		explicit := opts.Cluster.Kubeconfig != "" || opts.Cluster.Context != "" || os.Getenv("KUBECONFIG") != ""
 		if explicit {
-			return nil, err
+			return nil, 0, err
 		}
-		return nil, nil
+		return nil, 0, nil
 	}
 	bar := newProgress(opts.Streams.Err, opts.Streams.ErrTTY, "reading cluster")
-	snap, err := cluster.Snapshot(ctx, target, cluster.SnapshotOptions{Resources: certs.Resources(), Progress: bar.Update})
+	col := certs.NewCollector()
+	snap, err := cluster.Stream(ctx, target, cluster.StreamOptions{
+		SnapshotOptions: cluster.SnapshotOptions{Resources: certs.Resources(), Progress: bar.Update},
+		Typed:           certs.TypedResources(),
+	}, col.Page)
 	bar.Done()
 	if err != nil {
 		if opts.Root == "" && len(opts.Paths) == 0 && len(opts.Endpoints) == 0 {
-			return nil, err
+			return nil, 0, err
 		}
 		// Other sources were asked for: report the cluster as unreadable
 		// and judge the rest.
 		inv.Merge(certs.EndpointProblem(target.Host, fmt.Errorf("cannot read the cluster: %w", err)))
-		return nil, nil
+		return nil, 0, nil
 	}
-	inv.Merge(certs.FromSnapshot(snap))
+	inv.Merge(col.Inventory())
 	addr, chain, err := cluster.ServingChain(ctx, target)
 	if err != nil {
 		inv.Merge(certs.EndpointProblem(addr, err))
@@ -362,7 +374,7 @@ func certsLive(ctx context.Context, opts *CertsOptions, inv *certs.Inventory) (*
 		}
 		inv.Merge(live)
 	}
-	return snap, nil
+	return snap, col.Objects(), nil
 }
 
 func hostOf(addr string) string {

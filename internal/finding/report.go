@@ -3,6 +3,9 @@ package finding
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/shipshape-dev/shipshape/internal/snapshot"
 )
@@ -161,6 +164,10 @@ func NewReport(s *snapshot.Snapshot, checks int, fs []Finding) Report {
 // whether or not it was selected (unread input is never silently dropped), and
 // returns one report. A check that fails does not stop the others:
 // its error becomes a warning and the report is marked partial.
+//
+// Checks run concurrently, on up to GOMAXPROCS goroutines (Check.Run must
+// not modify the snapshot); their findings and warnings are gathered in
+// check order, so the report does not depend on which check finished first.
 func Evaluate(ctx context.Context, s *snapshot.Snapshot, checks []Check) Report {
 	run := []Check{InvalidDocument()}
 	for _, c := range checks {
@@ -168,19 +175,57 @@ func Evaluate(ctx context.Context, s *snapshot.Snapshot, checks []Check) Report 
 			run = append(run, c)
 		}
 	}
-	var all []Finding
-	var failed []Warning
-	for _, c := range run {
+	type result struct {
+		findings []Finding
+		warning  *Warning
+	}
+	results := make([]result, len(run))
+	one := func(i int) {
+		c := run[i]
 		if err := ctx.Err(); err != nil {
-			failed = append(failed, Warning{Source: c.ID, Message: "not run: " + err.Error()})
-			continue
+			results[i].warning = &Warning{Source: c.ID, Message: "not run: " + err.Error()}
+			return
 		}
 		fs, err := c.Run(ctx, s)
 		if err != nil {
-			failed = append(failed, Warning{Source: c.ID, Message: "check failed: " + err.Error()})
+			results[i].warning = &Warning{Source: c.ID, Message: "check failed: " + err.Error()}
+			return
+		}
+		results[i].findings = fs
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(run))
+	if workers <= 1 {
+		for i := range run {
+			one(i)
+		}
+	} else {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for {
+					i := int(next.Add(1)) - 1
+					if i >= len(run) {
+						return
+					}
+					one(i)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	n := 0
+	for _, r := range results {
+		n += len(r.findings)
+	}
+	all := make([]Finding, 0, n)
+	var failed []Warning
+	for _, r := range results {
+		if r.warning != nil {
+			failed = append(failed, *r.warning)
 			continue
 		}
-		all = append(all, fs...)
+		all = append(all, r.findings...)
 	}
 	r := NewReport(s, len(run), all)
 	if len(failed) > 0 {

@@ -94,16 +94,21 @@ type Options struct {
 	NeverFail bool
 }
 
-// Write renders the report in the given format to w. The output is written
-// only once it is complete, so a rendering error leaves w untouched.
+// Write renders the report in the given format to w. A rendering error
+// leaves w untouched: the output is written only once it is complete, or, for
+// JSON, streamed once everything that could fail to encode has been checked.
 func Write(w io.Writer, format Format, r finding.Report, opts Options) error {
+	if format == JSON {
+		if err := writeJSON(w, r); err != nil {
+			return fmt.Errorf("render %s: %w", format, err)
+		}
+		return nil
+	}
 	var buf bytes.Buffer
 	var err error
 	switch format {
 	case Table:
 		err = writeTable(&buf, r, opts)
-	case JSON:
-		err = writeJSON(&buf, r)
 	case YAML:
 		err = writeYAML(&buf, r)
 	case Markdown:

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -410,5 +412,85 @@ func TestInterruptedRestoreCompletesOnRerun(t *testing.T) {
 	}
 	if len(list.Items) != 60+1 { // + kube-root-ca.crt
 		t.Errorf("%d ConfigMaps after the rerun, want 61", len(list.Items))
+	}
+}
+
+// countingTarget counts the applies (dry runs included) a restore sends.
+type countingTarget struct {
+	*cluster.Applier
+	mu      sync.Mutex
+	applies int
+}
+
+func (c *countingTarget) Apply(ctx context.Context, obj *unstructured.Unstructured, o cluster.ApplyOptions) (*unstructured.Unstructured, error) {
+	c.mu.Lock()
+	c.applies++
+	c.mu.Unlock()
+	return c.Applier.Apply(ctx, obj, o)
+}
+
+// TestRerunAsksNothingForUnchanged: a rerun judges unchanged objects from
+// the live copies it lists, without a dry-run apply each; a field shipshape
+// applied before and the tree no longer has is still removed.
+func TestRerunAsksNothingForUnchanged(t *testing.T) {
+	env := sandboxtest.Get(t)
+	ctx := context.Background()
+	a, _ := applierFor(t, env)
+	ns := "rerun"
+	tree := []snapshot.Object{{Unstructured: &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns},
+	}}}}
+	for i := range 8 {
+		tree = append(tree, cmObject(ns, fmt.Sprintf("cm-%d", i), "v"))
+	}
+	labelled := tree[1].DeepCopy()
+	labelled.SetLabels(map[string]string{"owner": "tree"})
+	first := append([]snapshot.Object{tree[0], {Unstructured: labelled}}, tree[2:]...)
+	if res, err := restore.Run(ctx, a, first, restore.Options{}); err != nil || !res.Complete() {
+		t.Fatalf("first restore: %v %v", err, notDone(res))
+	}
+
+	ct := &countingTarget{Applier: a}
+	res, err := restore.Run(ctx, ct, first, restore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(res); got[restore.Unchanged] != len(first) {
+		t.Errorf("rerun: %v, want all %d unchanged", got, len(first))
+	}
+	// The Namespace is read with a GET (alone in its group) and the
+	// ConfigMaps with one LIST; none needs an apply.
+	if ct.applies != 0 {
+		t.Errorf("rerun sent %d applies, want 0", ct.applies)
+	}
+
+	// The tree drops the label shipshape applied: that is an update.
+	ct.applies = 0
+	res, err = restore.Run(ctx, ct, tree, restore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, it := range res.Items {
+		if it.Action != restore.Unchanged {
+			var ch []string
+			for _, c := range it.Changes {
+				ch = append(ch, c.String())
+			}
+			got[it.Key.String()] = string(it.Action) + " " + strings.Join(ch, "; ")
+		}
+	}
+	if want := `update - metadata.labels: {"owner":"tree"}`; len(got) != 1 || got["ConfigMap rerun/cm-0"] != want {
+		t.Errorf("after dropping a label: %v, want ConfigMap rerun/cm-0: %s", got, want)
+	}
+	if ct.applies != 2 { // the dry run and the apply of cm-0
+		t.Errorf("sent %d applies, want 2", ct.applies)
+	}
+	cm, err := env.Clientset(t).CoreV1().ConfigMaps(ns).Get(ctx, "cm-0", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cm.Labels["owner"]; ok {
+		t.Errorf("label owner still set: %v", cm.Labels)
 	}
 }

@@ -143,9 +143,13 @@ type planned struct {
 // (drift.Clean) and of shipshape's backup annotations before they are
 // applied. Objects whose API t does not serve, and that no CRD in objects
 // defines, are found before anything is applied, reported as Unserved and
-// skipped. Every other object is attempted even when some fail; Run
-// returns an error only when it could not go on at all (the context ended,
-// a CRD never became ready), together with the partial result.
+// skipped. An existing object whose live copy (from a LIST or GET) already
+// holds every field the tree sets, and every field shipshape applied
+// before, is reported Unchanged without a dry-run apply; any other existing
+// object is compared with a dry-run apply first. Every other object is
+// attempted even when some fail; Run returns an error only when it could
+// not go on at all (the context ended, a CRD never became ready), together
+// with the partial result.
 func Run(ctx context.Context, t Target, objects []snapshot.Object, o Options) (*Result, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 16
@@ -335,6 +339,12 @@ func applyOne(ctx context.Context, t Target, p *planned, o Options) error {
 			return p.fail(ctx, err)
 		}
 		p.item.Action = Create
+		return nil
+	}
+	// Most objects of a rerun or a restore into a cluster that has them are
+	// as desired: then the live copy shows it and no dry run is needed.
+	if trustLive && provablyUnchanged(p.obj, live) {
+		p.item.Action = Unchanged
 		return nil
 	}
 	dry, err := t.Apply(ctx, p.obj, cluster.ApplyOptions{DryRun: true, Force: o.ForceConflicts})

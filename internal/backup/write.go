@@ -18,7 +18,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"filippo.io/age"
@@ -74,10 +73,13 @@ func isTarball(out string) bool {
 	return strings.HasSuffix(out, ".tar.gz") || strings.HasSuffix(out, ".tgz")
 }
 
-// Write backs up the snapshot's objects to opts.Out. The tree is built in
-// memory, then written beside the target (".NAME.partial-*") with
-// manifest.yaml last, and renamed into place; files of a directory target
-// that the backup does not own (.git, a README) are carried over.
+// Write backs up the snapshot's objects to opts.Out. Objects are cleaned,
+// encrypted and written by a bounded pool of workers into a tree beside the
+// target (".NAME.partial-*"; a tarball is assembled in memory), files that
+// kept the previous backup's bytes are hard-linked from it, manifest.yaml is
+// written last and the tree renamed into place; files of a directory target
+// that the backup does not own (.git, a README) are carried over. When the
+// previous backup holds exactly the same content nothing is written.
 func Write(ctx context.Context, snap *snapshot.Snapshot, opts WriteOptions) (*Result, error) {
 	if opts.Out == "" {
 		return nil, errors.New("backup: no output given")
@@ -100,26 +102,38 @@ func Write(ctx context.Context, snap *snapshot.Snapshot, opts WriteOptions) (*Re
 	recipients := recipientTexts(opts.Recipients)
 	sameRecipients := prevManifest != nil && slices2Equal(prevManifest.Recipients, recipients)
 
-	files := map[string][]byte{}
+	tw, err := newTreeWriter(opts, prev, prevManifest != nil && !isTarball(opts.Out))
+	if err != nil {
+		return nil, err
+	}
+	done := false
+	defer func() {
+		if !done {
+			tw.abandon()
+		}
+	}()
+
 	var key []byte
 	if len(opts.Recipients) > 0 {
 		var reused bool
 		key, reused = previousKey(prev, opts.Identities, sameRecipients)
+		var ct []byte
 		if reused {
-			files[HMACKeyFile] = prev[HMACKeyFile]
+			ct = prev[HMACKeyFile]
 		} else {
 			key = make([]byte, 32)
 			if _, err := rand.Read(key); err != nil {
 				return nil, fmt.Errorf("make HMAC key: %w", err)
 			}
-			ct, err := encrypt(key, opts.Recipients)
-			if err != nil {
+			if ct, err = encrypt(key, opts.Recipients); err != nil {
 				return nil, fmt.Errorf("encrypt HMAC key: %w", err)
 			}
-			files[HMACKeyFile] = ct
 			if prevManifest != nil && len(prevManifest.Recipients) > 0 {
 				res.Warnings = append(res.Warnings, "previous HMAC key not reused (no --identity, or recipients changed): every Secret is encrypted afresh")
 			}
+		}
+		if err := tw.put(HMACKeyFile, ct); err != nil {
+			return nil, err
 		}
 		if !reused {
 			prev = withoutEncrypted(prev) // never reuse ciphertext under a new key
@@ -133,7 +147,6 @@ func Write(ctx context.Context, snap *snapshot.Snapshot, opts WriteOptions) (*Re
 		SecretsExcluded: opts.ExcludeSecrets,
 		Counts:          map[string]int{},
 		Skipped:         map[string]int{},
-		Files:           map[string]string{},
 	}
 	if snap.Server != nil {
 		m.Server = &Server{Host: snap.Server.Host, Version: snap.Server.GitVersion}
@@ -144,11 +157,11 @@ func Write(ctx context.Context, snap *snapshot.Snapshot, opts WriteOptions) (*Re
 	m.Partial = len(m.Gaps) > 0
 
 	enc := &encrypter{recipients: opts.Recipients, key: key, prev: prev}
-	if err := writeObjects(ctx, snap, opts, enc, files, m, res); err != nil {
+	if err := writeObjects(ctx, snap, opts, enc, tw, m, res); err != nil {
 		return nil, err
 	}
 	if !opts.ExcludeSecrets {
-		if err := writeReleases(snap, enc, files, res); err != nil {
+		if err := writeReleases(snap, enc, tw, res); err != nil {
 			return nil, err
 		}
 	}
@@ -157,13 +170,15 @@ func Write(ctx context.Context, snap *snapshot.Snapshot, opts WriteOptions) (*Re
 	if err != nil {
 		return nil, fmt.Errorf("encode inventory: %w", err)
 	}
-	files[InventoryFile] = invYAML
-	files[RecreateFile] = []byte(recreateNotes(inv))
+	if err := tw.put(InventoryFile, invYAML); err != nil {
+		return nil, err
+	}
+	if err := tw.put(RecreateFile, []byte(recreateNotes(inv))); err != nil {
+		return nil, err
+	}
 	res.Reencrypted = enc.fresh
 
-	for p, data := range files {
-		m.Files[p] = sha(data)
-	}
+	m.Files = tw.sums
 	if len(m.Skipped) == 0 {
 		m.Skipped = nil
 	}
@@ -177,7 +192,9 @@ func Write(ctx context.Context, snap *snapshot.Snapshot, opts WriteOptions) (*Re
 	}
 	res.Manifest = m
 
-	if prevManifest != nil && identical(prev, files, mb) {
+	if prevManifest != nil && identicalSums(prev, tw.sums, mb) {
+		tw.discard()
+		done = true
 		res.Unchanged = true
 		t := now()
 		if !isTarball(opts.Out) {
@@ -188,9 +205,14 @@ func Write(ctx context.Context, snap *snapshot.Snapshot, opts WriteOptions) (*Re
 		return res, nil
 	}
 	if isTarball(opts.Out) {
-		return res, writeTarball(opts, files, mb)
+		done = true
+		return res, writeTarball(opts, tw.data, mb)
 	}
-	return res, writeDir(opts, files, mb)
+	if err := tw.linkUnchanged(ctx); err != nil {
+		return nil, err
+	}
+	done = true
+	return res, tw.finishDir(opts.Out, mb)
 }
 
 // marshalJSONValue writes a struct with JSON tags as YAML through its JSON
@@ -307,25 +329,6 @@ func sameContent(a, b *Manifest) bool {
 	return reflect.DeepEqual(x, y)
 }
 
-// identical reports whether prev holds exactly files plus the manifest.
-func identical(prev, files map[string][]byte, manifest []byte) bool {
-	n := 0
-	for p := range prev {
-		if owned(p) {
-			n++
-		}
-	}
-	if n != len(files)+1 || !bytes.Equal(prev[ManifestFile], manifest) {
-		return false
-	}
-	for p, b := range files {
-		if !bytes.Equal(prev[p], b) {
-			return false
-		}
-	}
-	return true
-}
-
 // encrypter encrypts data files, reusing the previous ciphertext when the
 // keyed HMAC of the plaintext has not changed.
 type encrypter struct {
@@ -359,6 +362,9 @@ func (e *encrypter) previousHMAC(objectPath string) string {
 	if !ok {
 		return ""
 	}
+	if h, ok := scanHMAC(raw); ok {
+		return h
+	}
 	var o struct {
 		Metadata struct {
 			Annotations map[string]string `json:"annotations"`
@@ -368,6 +374,32 @@ func (e *encrypter) previousHMAC(objectPath string) string {
 		return ""
 	}
 	return o.Metadata.Annotations[AnnotationDataHMAC]
+}
+
+// scanHMAC finds the data-hmac annotation in a file as the writer lays it
+// out (one line, 64 hex digits, plain or double-quoted), without parsing the YAML: parsing 10,000
+// Secret files is most of an unchanged backup's time. Anything else (a file
+// edited by hand, the annotation twice) is left to the YAML parser.
+func scanHMAC(raw []byte) (string, bool) {
+	prefix := []byte(AnnotationDataHMAC + ": ")
+	i := bytes.Index(raw, prefix)
+	if i < 0 || bytes.Contains(raw[i+len(prefix):], prefix) {
+		return "", false
+	}
+	line := raw[i+len(prefix):]
+	if j := bytes.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
+	}
+	if len(line) == 66 && line[0] == '"' && line[65] == '"' {
+		line = line[1:65] // quoted when it starts with a digit
+	}
+	if len(line) != 64 || strings.Trim(string(line), "0123456789abcdef") != "" {
+		return "", false
+	}
+	if k := bytes.LastIndexByte(raw[:i], '\n'); strings.Trim(string(raw[k+1:i]), " ") != "" {
+		return "", false
+	}
+	return string(line), true
 }
 
 // sensitive reports whether obj's data must be encrypted: Secrets and Helm
@@ -382,13 +414,16 @@ func sensitive(obj *unstructured.Unstructured) bool {
 
 type rendered struct {
 	path  string
-	files map[string][]byte
 	count string
 	skip  string
 	warn  string
 }
 
-func writeObjects(ctx context.Context, snap *snapshot.Snapshot, opts WriteOptions, enc *encrypter, files map[string][]byte, m *Manifest, res *Result) error {
+// writeObjects cleans, encrypts and writes the objects with a bounded pool
+// of workers, each writing its files as soon as they are made. Which object
+// is skipped (duplicates included: the first in snapshot order wins) is
+// decided before, in order, so the result does not depend on scheduling.
+func writeObjects(ctx context.Context, snap *snapshot.Snapshot, opts WriteOptions, enc *encrypter, tw *treeWriter, m *Manifest, res *Result) error {
 	selectorServices := map[string]bool{}
 	for _, o := range snap.Objects {
 		if o.GetKind() == "Service" && o.GroupVersionKind().Group == "" {
@@ -399,6 +434,7 @@ func writeObjects(ctx context.Context, snap *snapshot.Snapshot, opts WriteOption
 	}
 	out := make([]rendered, len(snap.Objects))
 	seenUID := map[string]bool{}
+	seenPath := map[string]bool{}
 	var todo []int
 	for i, o := range snap.Objects {
 		if uid := string(o.GetUID()); uid != "" {
@@ -416,9 +452,18 @@ func writeObjects(ctx context.Context, snap *snapshot.Snapshot, opts WriteOption
 			out[i].skip = "excluded-secret"
 			continue
 		}
+		gvk := o.GroupVersionKind()
+		p := ObjectPath(gvk.Group, gvk.Kind, o.GetNamespace(), o.GetName())
+		if seenPath[p] {
+			out[i].skip = "duplicate"
+			continue
+		}
+		seenPath[p] = true
 		todo = append(todo, i)
 	}
 
+	// As many workers as processors: more writers creating files in the same
+	// directory only contend for it in the kernel.
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, i := range todo {
@@ -426,9 +471,14 @@ func writeObjects(ctx context.Context, snap *snapshot.Snapshot, opts WriteOption
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			r, err := renderObject(snap.Objects[i].Unstructured, enc)
+			r, files, err := renderObject(snap.Objects[i].Unstructured, enc)
 			if err != nil {
 				return err
+			}
+			for _, f := range files {
+				if err := tw.put(f.path, f.data); err != nil {
+					return err
+				}
 			}
 			out[i] = r
 			return nil
@@ -445,13 +495,6 @@ func writeObjects(ctx context.Context, snap *snapshot.Snapshot, opts WriteOption
 		if r.path == "" {
 			continue
 		}
-		if _, dup := files[r.path]; dup {
-			m.Skipped["duplicate"]++
-			continue
-		}
-		for p, b := range r.files {
-			files[p] = b
-		}
 		m.Counts[r.count]++
 		if r.warn != "" {
 			res.Warnings = append(res.Warnings, r.warn)
@@ -460,11 +503,17 @@ func writeObjects(ctx context.Context, snap *snapshot.Snapshot, opts WriteOption
 	return nil
 }
 
-func renderObject(in *unstructured.Unstructured, enc *encrypter) (rendered, error) {
+type file struct {
+	path string
+	data []byte
+}
+
+func renderObject(in *unstructured.Unstructured, enc *encrypter) (rendered, []file, error) {
 	obj := clean(in)
 	gvk := obj.GroupVersionKind()
 	p := ObjectPath(gvk.Group, gvk.Kind, obj.GetNamespace(), obj.GetName())
-	r := rendered{path: p, files: map[string][]byte{}, count: groupDir(gvk.Group) + "/" + gvk.Kind}
+	r := rendered{path: p, count: groupDir(gvk.Group) + "/" + gvk.Kind}
+	var files []file
 	if gvk.Group == "" && (gvk.Kind == "Pod") || gvk.Group == "batch" && gvk.Kind == "Job" {
 		r.warn = fmt.Sprintf("%s %s/%s has no controller: kept, but it is a one-off that a restore starts again", gvk.Kind, obj.GetNamespace(), obj.GetName())
 	}
@@ -479,12 +528,12 @@ func renderObject(in *unstructured.Unstructured, enc *encrypter) (rendered, erro
 		if len(fields) > 0 {
 			plain, err := marshalYAML(fields)
 			if err != nil {
-				return r, fmt.Errorf("encode data of %s: %w", p, err)
+				return r, nil, fmt.Errorf("encode data of %s: %w", p, err)
 			}
 			dp := dataPath(p)
 			h, ct, err := enc.seal(dp, plain, enc.previousHMAC(p))
 			if err != nil {
-				return r, fmt.Errorf("encrypt data of %s: %w", p, err)
+				return r, nil, fmt.Errorf("encrypt data of %s: %w", p, err)
 			}
 			ann := obj.GetAnnotations()
 			if ann == nil {
@@ -493,18 +542,17 @@ func renderObject(in *unstructured.Unstructured, enc *encrypter) (rendered, erro
 			ann[AnnotationDataFile] = path.Base(dp)
 			ann[AnnotationDataHMAC] = h
 			obj.SetAnnotations(ann)
-			r.files[dp] = ct
+			files = append(files, file{dp, ct})
 		}
 	}
 	b, err := marshalYAML(obj.Object)
 	if err != nil {
-		return r, fmt.Errorf("encode %s: %w", p, err)
+		return r, nil, fmt.Errorf("encode %s: %w", p, err)
 	}
-	r.files[p] = b
-	return r, nil
+	return r, append(files, file{p, b}), nil
 }
 
-func writeReleases(snap *snapshot.Snapshot, enc *encrypter, files map[string][]byte, res *Result) error {
+func writeReleases(snap *snapshot.Snapshot, enc *encrypter, tw *treeWriter, res *Result) error {
 	objs := make([]*unstructured.Unstructured, 0)
 	for _, o := range snap.Objects {
 		if helmrelease.IsRecord(o.Unstructured) {
@@ -536,16 +584,24 @@ func writeReleases(snap *snapshot.Snapshot, enc *encrypter, files map[string][]b
 				return fmt.Errorf("encrypt values of helm release %s/%s: %w", rel.Namespace, rel.Name, err)
 			}
 			ci.ValuesHMAC = h
-			files[vp] = ct
+			if err := tw.put(vp, ct); err != nil {
+				return err
+			}
 		}
 		cb, err := yaml.Marshal(ci)
 		if err != nil {
 			return err
 		}
-		files[path.Join(dir, "chart.yaml")] = cb
-		files[path.Join(dir, "manifest.yaml")] = []byte(redactManifest(rel.Manifest))
+		if err := tw.put(path.Join(dir, "chart.yaml"), cb); err != nil {
+			return err
+		}
+		if err := tw.put(path.Join(dir, "manifest.yaml"), []byte(redactManifest(rel.Manifest))); err != nil {
+			return err
+		}
 		// Helm stores no chart repository: say so next to every release.
-		files[path.Join(dir, "NOTE.md")] = []byte(helmNote(ci))
+		if err := tw.put(path.Join(dir, "NOTE.md"), []byte(helmNote(ci))); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -633,79 +689,6 @@ func redactManifest(manifest string) string {
 		out = append(out, strings.TrimRight(string(b), "\n"))
 	}
 	return strings.Join(out, "\n")
-}
-
-// writeDir writes the tree beside out and renames it into place.
-func writeDir(opts WriteOptions, files map[string][]byte, manifest []byte) error {
-	out := filepath.Clean(opts.Out)
-	if fi, err := os.Stat(out); err == nil && !fi.IsDir() {
-		return fmt.Errorf("backup: %s exists and is not a directory", out)
-	}
-	parent := filepath.Dir(out)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(out)+".partial-")
-	if err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	// Directories first, then the files concurrently: creating 50,000 files
-	// one after the other is most of a large backup's time.
-	dirs := map[string]bool{}
-	for p := range files {
-		dirs[path.Dir(p)] = true
-	}
-	for _, d := range sortedKeys(dirs) {
-		if err := os.MkdirAll(filepath.Join(tmp, filepath.FromSlash(d)), 0o755); err != nil {
-			return fmt.Errorf("backup: write %s (partial backup left in %s): %w", d, tmp, err)
-		}
-	}
-	var n atomic.Int64
-	var g errgroup.Group
-	g.SetLimit(8)
-	for _, p := range sortedKeys(files) {
-		g.Go(func() error {
-			if err := writeFile(filepath.Join(tmp, filepath.FromSlash(p)), files[p]); err != nil {
-				return fmt.Errorf("backup: write %s (partial backup left in %s): %w", p, tmp, err)
-			}
-			if opts.afterFile != nil {
-				opts.afterFile(int(n.Add(1)))
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	if err := writeFile(filepath.Join(tmp, ManifestFile), manifest); err != nil {
-		return fmt.Errorf("backup: write %s (partial backup left in %s): %w", ManifestFile, tmp, err)
-	}
-	// Carry over what the backup does not own (.git, README.md...).
-	if entries, err := os.ReadDir(out); err == nil {
-		for _, e := range entries {
-			if owned(e.Name()) || owned(e.Name()+"/") {
-				continue
-			}
-			if err := os.Rename(filepath.Join(out, e.Name()), filepath.Join(tmp, e.Name())); err != nil {
-				return fmt.Errorf("backup: carry over %s: %w", e.Name(), err)
-			}
-		}
-		old := tmp + ".old"
-		if err := os.Rename(out, old); err != nil {
-			return fmt.Errorf("backup: %w", err)
-		}
-		if err := os.Rename(tmp, out); err != nil {
-			_ = os.Rename(old, out)
-			return fmt.Errorf("backup: %w", err)
-		}
-		return os.RemoveAll(old)
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("backup: %w", err)
-	}
-	if err := os.Rename(tmp, out); err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	return nil
 }
 
 // writeFile writes one file; its directory exists.

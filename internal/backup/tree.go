@@ -1,0 +1,248 @@
+package backup
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// treeWriter receives the files of a backup as they are made. For a
+// directory target each file goes straight to the temporary tree beside the
+// target (each directory is created once), so the rendered bytes are not
+// held until the end; a file whose bytes equal the previous backup's is only
+// noted, and hard-linked from it by linkUnchanged once the backup is known to
+// differ (an unchanged backup touches no file). For a tarball the bytes are kept
+// and written, sorted, by writeTarball. Either way the sha256 of every file
+// is recorded for the manifest.
+type treeWriter struct {
+	// tmp is the temporary directory tree, "" for a tarball.
+	tmp string
+	// prevDir is the previous complete backup directory, "" when none.
+	prevDir string
+	prev    map[string][]byte
+
+	afterFile func(n int)
+	written   atomic.Int64
+
+	mu   sync.Mutex
+	sums map[string]string
+	data map[string][]byte
+	dirs map[string]*dirOnce
+	// same are files with the previous backup's bytes, to link from prevDir.
+	same []string
+	// keep is set when a write failed: the partial tree stays for inspection.
+	keep bool
+}
+
+type dirOnce struct {
+	once sync.Once
+	err  error
+}
+
+// newTreeWriter prepares the temporary target for opts.Out. prev is the
+// previous backup's content (nil when none), read from a directory when
+// prevIsDir.
+func newTreeWriter(opts WriteOptions, prev map[string][]byte, prevIsDir bool) (*treeWriter, error) {
+	w := &treeWriter{prev: prev, afterFile: opts.afterFile, sums: map[string]string{}, dirs: map[string]*dirOnce{}}
+	if isTarball(opts.Out) {
+		w.data = map[string][]byte{}
+		return w, nil
+	}
+	out := filepath.Clean(opts.Out)
+	if fi, err := os.Stat(out); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("backup: %s exists and is not a directory", out)
+	}
+	parent := filepath.Dir(out)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, fmt.Errorf("backup: %w", err)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(out)+".partial-")
+	if err != nil {
+		return nil, fmt.Errorf("backup: %w", err)
+	}
+	w.tmp = tmp
+	if prevIsDir && prev != nil {
+		w.prevDir = out
+	}
+	return w, nil
+}
+
+// put adds one file of the backup. Paths are slash-separated and relative.
+func (w *treeWriter) put(p string, data []byte) error {
+	sum := sha(data)
+	w.mu.Lock()
+	if _, dup := w.sums[p]; dup {
+		w.mu.Unlock()
+		return fmt.Errorf("backup: %s made twice", p)
+	}
+	w.sums[p] = sum
+	if w.data != nil {
+		w.data[p] = data
+	}
+	w.mu.Unlock()
+	if w.tmp == "" {
+		return nil
+	}
+	if old, ok := w.prev[p]; ok && w.prevDir != "" && bytes.Equal(old, data) {
+		w.mu.Lock()
+		w.same = append(w.same, p)
+		w.mu.Unlock()
+		return nil
+	}
+	return w.write(p, data)
+}
+
+// write writes one file into the temporary tree.
+func (w *treeWriter) write(p string, data []byte) error {
+	if err := w.ensureDir(path.Dir(p)); err != nil {
+		return w.failed(p, err)
+	}
+	if err := writeFile(filepath.Join(w.tmp, filepath.FromSlash(p)), data); err != nil {
+		return w.failed(p, err)
+	}
+	w.wrote()
+	return nil
+}
+
+func (w *treeWriter) wrote() {
+	if w.afterFile != nil {
+		w.afterFile(int(w.written.Add(1)))
+	}
+}
+
+// linkUnchanged hard-links the files that kept their bytes from the
+// previous backup into the temporary tree (writing them where a link is
+// not possible, another file system for instance).
+func (w *treeWriter) linkUnchanged(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, p := range w.same {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			if err := w.ensureDir(path.Dir(p)); err != nil {
+				return w.failed(p, err)
+			}
+			dst := filepath.Join(w.tmp, filepath.FromSlash(p))
+			if os.Link(filepath.Join(w.prevDir, filepath.FromSlash(p)), dst) != nil {
+				_ = os.Remove(dst)
+				if err := writeFile(dst, w.prev[p]); err != nil {
+					return w.failed(p, err)
+				}
+			}
+			w.wrote()
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+func (w *treeWriter) failed(p string, err error) error {
+	w.mu.Lock()
+	w.keep = true
+	w.mu.Unlock()
+	return fmt.Errorf("backup: write %s (partial backup left in %s): %w", p, w.tmp, err)
+}
+
+// ensureDir creates a directory of the temporary tree once.
+func (w *treeWriter) ensureDir(d string) error {
+	w.mu.Lock()
+	o := w.dirs[d]
+	if o == nil {
+		o = &dirOnce{}
+		w.dirs[d] = o
+	}
+	w.mu.Unlock()
+	o.once.Do(func() { o.err = os.MkdirAll(filepath.Join(w.tmp, filepath.FromSlash(d)), 0o755) })
+	return o.err
+}
+
+// abandon removes the temporary tree after an error that was not a failed
+// write (a failed write leaves it, as its error says).
+func (w *treeWriter) abandon() {
+	w.mu.Lock()
+	keep := w.keep
+	w.mu.Unlock()
+	if w.tmp != "" && !keep {
+		_ = os.RemoveAll(w.tmp)
+	}
+}
+
+// discard removes the temporary tree when the previous backup already holds
+// the same content.
+func (w *treeWriter) discard() {
+	if w.tmp != "" {
+		_ = os.RemoveAll(w.tmp)
+	}
+}
+
+// finishDir writes manifest.yaml last into the temporary tree, carries over
+// what the backup does not own from the target, and renames it into place.
+func (w *treeWriter) finishDir(out string, manifest []byte) error {
+	out = filepath.Clean(out)
+	tmp := w.tmp
+	if err := writeFile(filepath.Join(tmp, ManifestFile), manifest); err != nil {
+		return w.failed(ManifestFile, err)
+	}
+	// Carry over what the backup does not own (.git, README.md...).
+	entries, err := os.ReadDir(out)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.Rename(tmp, out); err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	for _, e := range entries {
+		if owned(e.Name()) || owned(e.Name()+"/") {
+			continue
+		}
+		if err := os.Rename(filepath.Join(out, e.Name()), filepath.Join(tmp, e.Name())); err != nil {
+			return fmt.Errorf("backup: carry over %s: %w", e.Name(), err)
+		}
+	}
+	old := tmp + ".old"
+	if err := os.Rename(out, old); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		_ = os.Rename(old, out)
+		return fmt.Errorf("backup: %w", err)
+	}
+	return os.RemoveAll(old)
+}
+
+// identicalSums reports whether prev holds exactly the files whose sha256
+// are sums, plus the manifest.
+func identicalSums(prev map[string][]byte, sums map[string]string, manifest []byte) bool {
+	n := 0
+	for p := range prev {
+		if owned(p) {
+			n++
+		}
+	}
+	if n != len(sums)+1 || !bytes.Equal(prev[ManifestFile], manifest) {
+		return false
+	}
+	for p, s := range sums {
+		b, ok := prev[p]
+		if !ok || !strings.EqualFold(sha(b), s) {
+			return false
+		}
+	}
+	return true
+}

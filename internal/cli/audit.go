@@ -172,6 +172,7 @@ func reportFix(out io.Writer, res *fix.Result, dryRun bool) error {
 }
 
 func auditRun(ctx context.Context, opts *AuditOptions) error {
+	defer batchGC()()
 	if err := opts.checkOutputFlags(); err != nil {
 		return err
 	}

@@ -94,6 +94,7 @@ counted in the summary and listed with --show-exempt (see 'shipshape audit --hel
 }
 
 func scanRun(ctx context.Context, opts *ScanOptions) error {
+	defer batchGC()()
 	if err := opts.checkOutputFlags(); err != nil {
 		return err
 	}

@@ -73,6 +73,7 @@ Kubernetes release shipshape knows.`,
 }
 
 func upgradeRun(ctx context.Context, opts *UpgradeOptions) error {
+	defer batchGC()()
 	if err := opts.checkOutputFlags(); err != nil {
 		return err
 	}

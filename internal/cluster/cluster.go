@@ -2,11 +2,12 @@
 // resolves kubeconfig flags, discovers every served API (built-in, CRDs and
 // aggregated APIs) and lists the objects of each resource.
 //
-// It is the only package in shipshape that talks to an API server. It only
-// reads (discovery and LIST, never watch or write), never prints and never
-// judges: what could not be read becomes a snapshot.Gap for checks and
-// renderers to report, and only a cluster that cannot be reached at all is
-// an error.
+// It is the only package in shipshape that talks to an API server. Reading
+// is discovery and paginated LIST, whole (Snapshot) or page by page
+// (Stream); writing is server-side apply for restore and the few calls the
+// admission guard makes. It never prints and never judges: what could not be
+// read becomes a snapshot.Gap for checks and renderers to report, and only a
+// cluster that cannot be reached at all is an error.
 package cluster
 
 import (
@@ -20,7 +21,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -90,14 +93,54 @@ func Snapshot(ctx context.Context, t *Target, opts SnapshotOptions) (*snapshot.S
 }
 
 func snapshotWith(ctx context.Context, t *Target, opts SnapshotOptions, tn tuning) (*snapshot.Snapshot, error) {
+	c, err := connect(ctx, t, opts, tn)
+	if err != nil {
+		return nil, err
+	}
+	results := make([][]*unstructured.Unstructured, len(c.selected))
+	s, err := c.each(ctx, opts, func(ctx context.Context, i int, r snapshot.Resource) error {
+		objs, err := c.lister.list(ctx, r, c.ns)
+		results[i] = objs
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, objs := range results {
+		n += len(objs)
+	}
+	s.Objects = make([]snapshot.Object, 0, n)
+	for _, objs := range results {
+		for _, u := range objs {
+			s.Objects = append(s.Objects, snapshot.Object{Unstructured: u})
+		}
+	}
+	s.Sort()
+	return s, nil
+}
+
+// conn is what Snapshot and Stream share once connected: the server,
+// what discovery found, and the resources selected for listing.
+type conn struct {
+	t        *Target
+	host     string
+	info     *version.Info
+	ns       string
+	lister   *lister
+	discover []snapshot.Resource
+	gaps     []snapshot.Gap
+	selected []snapshot.Resource
+}
+
+// connect checks the credentials, discovers the served APIs and selects
+// the resources opts asks for.
+func connect(ctx context.Context, t *Target, opts SnapshotOptions, tn tuning) (*conn, error) {
 	if t == nil || t.Config == nil {
-		return nil, errors.New("snapshot cluster: no target config")
+		return nil, errors.New("read cluster: no target config")
 	}
 	if opts.PageSize <= 0 {
 		opts.PageSize = defaultPageSize
-	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = defaultConcurrency
 	}
 	host := t.Host
 	if host == "" {
@@ -128,12 +171,10 @@ func snapshotWith(ctx context.Context, t *Target, opts SnapshotOptions, tn tunin
 	if err != nil {
 		return nil, fmt.Errorf("discover APIs on %s: %w", host, err)
 	}
-
 	rc, err := listClient(cfg, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", host, err)
 	}
-	l := &lister{rc: rc, pageSize: opts.PageSize, protobuf: tn.protobuf, retry: tn.retry}
 
 	ns := t.Namespace
 	if t.AllNamespaces {
@@ -141,34 +182,50 @@ func snapshotWith(ctx context.Context, t *Target, opts SnapshotOptions, tn tunin
 	} else if ns == "" {
 		ns = "default"
 	}
-
 	selected := selectResources(resources, opts.Resources, opts.Kinds)
 	if len(opts.Exclude) > 0 {
 		selected = slices.DeleteFunc(slices.Clone(selected), func(r snapshot.Resource) bool {
 			return slices.Contains(opts.Exclude, schema.GroupResource{Group: r.Group, Resource: r.Resource})
 		})
 	}
-	results := make([]listResult, len(selected))
+	return &conn{
+		t: t, host: host, info: info, ns: ns,
+		lister:   &lister{rc: rc, pageSize: opts.PageSize, protobuf: tn.protobuf, retry: tn.retry},
+		discover: resources, gaps: gaps, selected: selected,
+	}, nil
+}
+
+// each runs read for every selected resource, opts.Concurrency at a time,
+// turns a resource that cannot be read into a gap (or a fatal error, as
+// classify decides), reports progress, and returns the snapshot without
+// objects. An error that read marks with errStopped stops everything.
+func (c *conn) each(ctx context.Context, opts SnapshotOptions, read func(ctx context.Context, i int, r snapshot.Resource) error) (*snapshot.Snapshot, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = defaultConcurrency
+	}
+	gaps := make([]*snapshot.Gap, len(c.selected))
 	var progressMu sync.Mutex
 	done := 0
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.Concurrency)
-	for i, r := range selected {
+	for i, r := range c.selected {
 		g.Go(func() error {
-			objs, err := l.list(gctx, r, ns)
+			err := read(gctx, i, r)
+			var stopped *errStopped
+			if errors.As(err, &stopped) {
+				return stopped.err
+			}
 			if err != nil {
-				gap, fatal := classify(r, host, err)
+				gap, fatal := classify(r, c.host, err)
 				if fatal != nil {
 					return fatal
 				}
-				results[i].gap = &gap
-			} else {
-				results[i].objects = objs
+				gaps[i] = &gap
 			}
 			if opts.Progress != nil {
 				progressMu.Lock()
 				done++
-				opts.Progress(done, len(selected), gapSource(r))
+				opts.Progress(done, len(c.selected), gapSource(r))
 				progressMu.Unlock()
 			}
 			return nil
@@ -177,30 +234,21 @@ func snapshotWith(ctx context.Context, t *Target, opts SnapshotOptions, tn tunin
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-
 	s := &snapshot.Snapshot{
 		Source: snapshot.SourceCluster,
 		Server: &snapshot.Server{
-			Host:       host,
-			Context:    t.Context,
-			Namespace:  ns,
-			GitVersion: info.GitVersion,
-			Platform:   info.Platform,
+			Host:       c.host,
+			Context:    c.t.Context,
+			Namespace:  c.ns,
+			GitVersion: c.info.GitVersion,
+			Platform:   c.info.Platform,
 		},
-		Resources: resources,
-		Gaps:      gaps,
+		Resources: c.discover,
+		Gaps:      c.gaps,
 	}
-	n := 0
-	for _, res := range results {
-		n += len(res.objects)
-	}
-	s.Objects = make([]snapshot.Object, 0, n)
-	for _, res := range results {
-		if res.gap != nil {
-			s.Gaps = append(s.Gaps, *res.gap)
-		}
-		for _, u := range res.objects {
-			s.Objects = append(s.Objects, snapshot.Object{Unstructured: u})
+	for _, gap := range gaps {
+		if gap != nil {
+			s.Gaps = append(s.Gaps, *gap)
 		}
 	}
 	s.Sort()

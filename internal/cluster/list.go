@@ -56,12 +56,6 @@ type lister struct {
 	retry    retryPolicy
 }
 
-// listResult is one resource's objects, or why they could not be read.
-type listResult struct {
-	objects []*unstructured.Unstructured
-	gap     *snapshot.Gap
-}
-
 // list reads all objects of r in namespace ns ("" for all namespaces or for
 // cluster-scoped resources), limit pageSize per request.
 //

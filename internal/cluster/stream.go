@@ -3,18 +3,13 @@ package cluster
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
-	"sync"
 
 	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/util/flowcontrol"
 
 	"github.com/shipshape-dev/shipshape/internal/snapshot"
 )
@@ -72,116 +67,17 @@ func (e *errStopped) Error() string { return e.err.Error() }
 func (e *errStopped) Unwrap() error { return e.err }
 
 func streamWith(ctx context.Context, t *Target, opts StreamOptions, tn tuning, fn func(Page) error) (*snapshot.Snapshot, error) {
-	if t == nil || t.Config == nil {
-		return nil, errors.New("stream cluster: no target config")
-	}
 	if fn == nil {
 		return nil, errors.New("stream cluster: no page function")
 	}
-	so := opts.SnapshotOptions
-	if so.PageSize <= 0 {
-		so.PageSize = defaultPageSize
-	}
-	if so.Concurrency <= 0 {
-		so.Concurrency = defaultConcurrency
-	}
-	host := t.Host
-	if host == "" {
-		host = t.Config.Host
-	}
-
-	cfg := configure(t.Config)
-	if cfg.RateLimiter == nil {
-		cfg.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(cfg.QPS, cfg.Burst)
-	}
-	httpClient, err := rest.HTTPClientFor(cfg)
+	c, err := connect(ctx, t, opts.SnapshotOptions, tn)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", host, err)
-	}
-	dc, err := discovery.NewDiscoveryClientForConfigAndClient(cfg, httpClient)
-	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", host, err)
-	}
-	info, err := dc.ServerVersionWithContext(ctx)
-	if apierrors.IsUnauthorized(err) {
-		return nil, fmt.Errorf("connect to %s: credentials rejected: %w", host, err)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", host, err)
-	}
-	resources, gaps, err := discover(ctx, dc)
-	if err != nil {
-		return nil, fmt.Errorf("discover APIs on %s: %w", host, err)
-	}
-	rc, err := listClient(cfg, httpClient)
-	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", host, err)
-	}
-	l := &lister{rc: rc, pageSize: so.PageSize, protobuf: tn.protobuf, retry: tn.retry}
-
-	ns := t.Namespace
-	if t.AllNamespaces {
-		ns = ""
-	} else if ns == "" {
-		ns = "default"
-	}
-	selected := selectResources(resources, so.Resources, so.Kinds)
-	if len(so.Exclude) > 0 {
-		selected = slices.DeleteFunc(slices.Clone(selected), func(r snapshot.Resource) bool {
-			return slices.Contains(so.Exclude, schema.GroupResource{Group: r.Group, Resource: r.Resource})
-		})
-	}
-	resultGaps := make([]*snapshot.Gap, len(selected))
-	var progressMu sync.Mutex
-	done := 0
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(so.Concurrency)
-	for i, r := range selected {
-		typed := builtin(r) && slices.Contains(opts.Typed, schema.GroupResource{Group: r.Group, Resource: r.Resource})
-		g.Go(func() error {
-			err := l.stream(gctx, r, ns, typed, fn)
-			var stopped *errStopped
-			if errors.As(err, &stopped) {
-				return stopped.err
-			}
-			if err != nil {
-				gap, fatal := classify(r, host, err)
-				if fatal != nil {
-					return fatal
-				}
-				resultGaps[i] = &gap
-			}
-			if so.Progress != nil {
-				progressMu.Lock()
-				done++
-				so.Progress(done, len(selected), gapSource(r))
-				progressMu.Unlock()
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	s := &snapshot.Snapshot{
-		Source: snapshot.SourceCluster,
-		Server: &snapshot.Server{
-			Host:       host,
-			Context:    t.Context,
-			Namespace:  ns,
-			GitVersion: info.GitVersion,
-			Platform:   info.Platform,
-		},
-		Resources: resources,
-		Gaps:      gaps,
-	}
-	for _, gap := range resultGaps {
-		if gap != nil {
-			s.Gaps = append(s.Gaps, *gap)
-		}
-	}
-	s.Sort()
-	return s, nil
+	return c.each(ctx, opts.SnapshotOptions, func(ctx context.Context, _ int, r snapshot.Resource) error {
+		typed := builtin(r) && slices.Contains(opts.Typed, schema.GroupResource{Group: r.Group, Resource: r.Resource})
+		return c.lister.stream(ctx, r, c.ns, typed, fn)
+	})
 }
 
 // stream is list with a page function in place of the result: one

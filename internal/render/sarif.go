@@ -82,7 +82,15 @@ type (
 		Level      string           `json:"level"`
 		Message    sarifText        `json:"message"`
 		Locations  []sarifLocation  `json:"locations,omitempty"`
-		Properties sarifResultProps `json:"properties"`
+		// Suppressions mark an exempted finding, so code-scanning tools
+		// show it as dismissed with its justification.
+		Suppressions []sarifSuppression `json:"suppressions,omitempty"`
+		Properties   sarifResultProps   `json:"properties"`
+	}
+	sarifSuppression struct {
+		Kind          string `json:"kind"`
+		Status        string `json:"status"`
+		Justification string `json:"justification,omitempty"`
 	}
 	sarifResultProps struct {
 		Severity    string `json:"severity"`
@@ -166,8 +174,7 @@ func writeSARIF(w io.Writer, r finding.Report, opts Options) error {
 		rules = append(rules, rule)
 	}
 
-	results := make([]sarifResult, 0, len(r.Findings))
-	for _, f := range r.Findings {
+	result := func(f finding.Finding) sarifResult {
 		res := sarifResult{
 			RuleID:    f.Check,
 			RuleIndex: index[f.Check],
@@ -185,6 +192,17 @@ func writeSARIF(w io.Writer, r finding.Report, opts Options) error {
 		if loc, ok := sarifLocationOf(f); ok {
 			res.Locations = []sarifLocation{loc}
 		}
+		return res
+	}
+	results := make([]sarifResult, 0, len(r.Findings)+len(r.Exempted))
+	for _, f := range r.Findings {
+		results = append(results, result(f))
+	}
+	// Exempted findings (listed with --show-exempt) are results suppressed
+	// by shipshape's exemption policy or annotation: external to the tool.
+	for _, f := range r.Exempted {
+		res := result(f)
+		res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: f.Exemption}}
 		results = append(results, res)
 	}
 

@@ -77,11 +77,11 @@ type (
 		Source string `json:"source"`
 	}
 	sarifResult struct {
-		RuleID     string           `json:"ruleId"`
-		RuleIndex  int              `json:"ruleIndex"`
-		Level      string           `json:"level"`
-		Message    sarifText        `json:"message"`
-		Locations  []sarifLocation  `json:"locations,omitempty"`
+		RuleID    string          `json:"ruleId"`
+		RuleIndex int             `json:"ruleIndex"`
+		Level     string          `json:"level"`
+		Message   sarifText       `json:"message"`
+		Locations []sarifLocation `json:"locations,omitempty"`
 		// Suppressions mark an exempted finding, so code-scanning tools
 		// show it as dismissed with its justification.
 		Suppressions []sarifSuppression `json:"suppressions,omitempty"`

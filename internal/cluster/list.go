@@ -56,6 +56,31 @@ type lister struct {
 	retry    retryPolicy
 }
 
+// fetchPages requests r's pages in order and sends each to pages, closing
+// it at the end. An expired continue token sends a reset page and relists
+// once in full (see list).
+func (l *lister) fetchPages(ctx context.Context, r snapshot.Resource, ns string, proto bool, pages chan<- fetched) error {
+	defer close(pages)
+	limit, cont, relisted := l.pageSize, "", false
+	for {
+		f, err := l.fetch(ctx, r, ns, proto, limit, cont)
+		if err != nil {
+			if cont == "" || relisted || !(apierrors.IsResourceExpired(err) || apierrors.IsGone(err)) {
+				return err
+			}
+			f, limit, relisted = fetched{reset: true}, 0, true
+		}
+		select {
+		case pages <- f:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if cont = f.cont; cont == "" && !f.reset {
+			return nil
+		}
+	}
+}
+
 // list reads all objects of r in namespace ns ("" for all namespaces or for
 // cluster-scoped resources), limit pageSize per request.
 //
@@ -73,27 +98,7 @@ func (l *lister) list(ctx context.Context, r snapshot.Resource, ns string) ([]*u
 	proto := l.protobuf && builtin(r)
 	pages := make(chan fetched, 1)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		defer close(pages)
-		limit, cont, relisted := l.pageSize, "", false
-		for {
-			f, err := l.fetch(gctx, r, ns, proto, limit, cont)
-			if err != nil {
-				if cont == "" || relisted || !(apierrors.IsResourceExpired(err) || apierrors.IsGone(err)) {
-					return err
-				}
-				f, limit, relisted = fetched{reset: true}, 0, true
-			}
-			select {
-			case pages <- f:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-			if cont = f.cont; cont == "" && !f.reset {
-				return nil
-			}
-		}
-	})
+	g.Go(func() error { return l.fetchPages(gctx, r, ns, proto, pages) })
 	var out []*unstructured.Unstructured
 	g.Go(func() error {
 		for f := range pages {

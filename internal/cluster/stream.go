@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"golang.org/x/sync/errgroup"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -87,27 +86,7 @@ func streamWith(ctx context.Context, t *Target, opts StreamOptions, tn tuning, f
 func (l *lister) stream(ctx context.Context, r snapshot.Resource, ns string, typed bool, fn func(Page) error) error {
 	pages := make(chan fetched, 1)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		defer close(pages)
-		limit, cont, relisted := l.pageSize, "", false
-		for {
-			f, err := l.fetch(gctx, r, ns, typed, limit, cont)
-			if err != nil {
-				if cont == "" || relisted || !(apierrors.IsResourceExpired(err) || apierrors.IsGone(err)) {
-					return err
-				}
-				f, limit, relisted = fetched{reset: true}, 0, true
-			}
-			select {
-			case pages <- f:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-			if cont = f.cont; cont == "" && !f.reset {
-				return nil
-			}
-		}
-	})
+	g.Go(func() error { return l.fetchPages(gctx, r, ns, typed, pages) })
 	g.Go(func() error {
 		for f := range pages {
 			p := Page{Resource: r, Reset: f.reset, Last: f.cont == "" && !f.reset}

@@ -106,6 +106,18 @@ type Tree struct {
 	Undecrypted []string
 }
 
+// Damaged reports whether it, or the encrypted data file beside it, is
+// among the tree's Problems: a Secret whose data could not be decrypted is
+// still an Item, without its data, and must not be restored as it is.
+func (t *Tree) Damaged(it Item) bool {
+	for _, p := range t.Problems {
+		if p.Path == it.Path || p.Path == dataPath(it.Path) {
+			return true
+		}
+	}
+	return false
+}
+
 // ErrIncomplete means a backup has no manifest.yaml: it was interrupted
 // while being written, or is not a shipshape backup.
 var ErrIncomplete = errors.New("incomplete backup: no " + ManifestFile + " (interrupted while writing, or not a shipshape backup)")

@@ -215,14 +215,12 @@ func readBackup(ctx context.Context, g *Globals, from, identity string) ([]snaps
 	if len(tree.Undecrypted) > 0 {
 		return nil, false, usagef("%s holds %d encrypted file(s) (Secrets, Helm values): give --identity to decrypt them", from, len(tree.Undecrypted))
 	}
-	damaged := map[string]bool{}
 	for _, p := range tree.Problems {
 		fmt.Fprintf(g.Streams.Err, "warning: %s: %s\n", filepath.Join(from, p.Path), p.Reason)
-		damaged[p.Path] = true
 	}
 	objects := make([]snapshot.Object, 0, len(tree.Items))
 	for _, it := range tree.Items {
-		if damaged[it.Path] || damaged[strings.TrimSuffix(it.Path, ".yaml")+".data.age"] {
+		if tree.Damaged(it) {
 			fmt.Fprintf(g.Streams.Err, "warning: %s: left out (its file or its encrypted data is damaged)\n", filepath.Join(from, it.Path))
 			continue
 		}

@@ -70,6 +70,14 @@ func TestStreamMatchesSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The controller manager publishes kube-root-ca.crt into every new
+	// namespace on its own time; wait for it, so that the two reads below
+	// see the same objects.
+	sandboxtest.Eventually(t, time.Minute, "kube-root-ca.crt in "+ns, func() error {
+		_, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "kube-root-ca.crt", metav1.GetOptions{})
+		return err
+	})
+
 	target, err := cluster.ConfigFlags{Kubeconfig: env.Kubeconfig(), AllNamespaces: true}.Load()
 	if err != nil {
 		t.Fatal(err)

@@ -478,3 +478,74 @@ func TestRefusesForeignTarget(t *testing.T) {
 		t.Errorf("README lost")
 	}
 }
+
+// TestCleanLeavesInputAlone: clean copies only what it changes, and must
+// change nothing of the snapshot's object (the inventory reads it after).
+func TestCleanLeavesInputAlone(t *testing.T) {
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"configmap", `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app
+  namespace: shop
+  uid: abc
+  generateName: app-
+  resourceVersion: "7"
+  labels: {}
+  annotations: {kubectl.kubernetes.io/last-applied-configuration: "{}", team: shop}
+  ownerReferences: [{apiVersion: v1, kind: Foo, name: x, uid: y}]
+data: {a: b}
+`, `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app
+  namespace: shop
+  annotations: {team: shop}
+data: {a: b}
+`},
+		{"token-secret", `apiVersion: v1
+kind: Secret
+type: kubernetes.io/service-account-token
+metadata:
+  name: tok
+  namespace: shop
+  annotations: {deployment.kubernetes.io/revision: "3"}
+data: {token: c2VjcmV0}
+`, `apiVersion: v1
+kind: Secret
+type: kubernetes.io/service-account-token
+metadata: {name: tok, namespace: shop}
+`},
+		{"node-status", `apiVersion: v1
+kind: Node
+metadata: {name: n1, uid: u}
+status: {capacity: {cpu: "4"}}
+`, `apiVersion: v1
+kind: Node
+metadata: {name: n1}
+`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := obj(t, tc.yaml)
+			before := in.DeepCopy()
+			got := clean(in)
+			if diff := cmp.Diff(obj(t, tc.want).Object, got.Object); diff != "" {
+				t.Errorf("clean (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(before.Object, in.Object); diff != "" {
+				t.Errorf("clean changed its input (-before +after):\n%s", diff)
+			}
+			// What the writer does next to a Secret's copy must not reach the input either.
+			delete(got.Object, "data")
+			ann := got.GetAnnotations()
+			if ann == nil {
+				ann = map[string]string{}
+			}
+			ann[AnnotationDataHMAC] = "x"
+			got.SetAnnotations(ann)
+			if diff := cmp.Diff(before.Object, in.Object); diff != "" {
+				t.Errorf("editing clean's result changed its input (-before +after):\n%s", diff)
+			}
+		})
+	}
+}

@@ -3,9 +3,13 @@ package backup
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime/metrics"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -16,6 +20,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -99,10 +106,50 @@ func BenchmarkBackup(b *testing.B) {
 		cpu(b)
 	})
 
+	// The same resources the backup reads: discovery, then every listable
+	// resource the backup lists, paginated, 8 at a time, with client-go's
+	// dynamic client (JSON, the one encoding every resource has).
+	b.Run("bare-list-all", func(b *testing.B) {
+		cpu := cpuTime()
+		for b.Loop() {
+			if n := bareListAll(b, env.Config()); n < benchObjects {
+				b.Fatalf("listed %d objects, want at least %d", n, benchObjects)
+			}
+		}
+		b.ReportMetric(float64(benchObjects*b.N)/b.Elapsed().Seconds(), "objects/s")
+		cpu(b)
+	})
+
+	// The file system's share: creating as many files as a backup of this
+	// cluster writes, of a typical size, in the same directory layout, one
+	// after the other, no cluster involved.
+	b.Run("create-files", func(b *testing.B) {
+		cpu := cpuTime()
+		data := make([]byte, 400)
+		for b.Loop() {
+			root := b.TempDir()
+			for _, d := range []struct {
+				dir string
+				n   int
+			}{{"core/ConfigMap", benchConfigMaps}, {"core/Secret", 2 * benchSecrets}, {"batch/CronJob", benchCronJobs}} {
+				dir := filepath.Join(root, "namespaces", benchNamespace, filepath.FromSlash(d.dir))
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					b.Fatal(err)
+				}
+				for i := range d.n {
+					if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("obj-%05d.yaml", i)), data, 0o644); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		}
+		cpu(b)
+	})
+
 	b.Run("snapshot-only", func(b *testing.B) {
 		cpu := cpuTime()
 		for b.Loop() {
-			if _, err := cluster.Snapshot(ctx, &cluster.Target{Config: env.Config(), AllNamespaces: true}, cluster.SnapshotOptions{}); err != nil {
+			if _, err := cluster.Snapshot(ctx, &cluster.Target{Config: env.Config(), AllNamespaces: true}, cluster.SnapshotOptions{Exclude: Unlisted()}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -118,11 +165,28 @@ func BenchmarkBackup(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			i++
-			snap, err := cluster.Snapshot(ctx, &cluster.Target{Config: env.Config(), AllNamespaces: true}, cluster.SnapshotOptions{})
+			res, err := backupLikeCLI(ctx, env.Config(), WriteOptions{Out: filepath.Join(dir, fmt.Sprint(i)), Recipients: []Recipient{r}})
 			if err != nil {
 				b.Fatal(err)
 			}
-			res, err := Write(ctx, snap, WriteOptions{Out: filepath.Join(dir, fmt.Sprint(i)), Recipients: []Recipient{r}})
+			if n := res.Manifest.Counts["core/ConfigMap"] + res.Manifest.Counts["core/Secret"] + res.Manifest.Counts["batch/CronJob"]; n < benchObjects {
+				b.Fatalf("backed up %d objects, want at least %d", n, benchObjects)
+			}
+		}
+		b.ReportMetric(float64(benchObjects*b.N)/b.Elapsed().Seconds(), "objects/s")
+		b.ReportMetric(peak()/(1<<20), "peak-heap-MB")
+		cpu(b)
+	})
+
+	// The same backup as one .tar.gz: no file per object on disk.
+	b.Run("backup-tarball", func(b *testing.B) {
+		dir := b.TempDir()
+		peak := peakHeap()
+		cpu := cpuTime()
+		i := 0
+		for b.Loop() {
+			i++
+			res, err := backupLikeCLI(ctx, env.Config(), WriteOptions{Out: filepath.Join(dir, fmt.Sprint(i, ".tar.gz")), Recipients: []Recipient{r}})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -140,25 +204,13 @@ func BenchmarkBackup(b *testing.B) {
 	b.Run("backup-again", func(b *testing.B) {
 		out := filepath.Join(b.TempDir(), "b")
 		wo := WriteOptions{Out: out, Recipients: []Recipient{r}, Identities: []age.Identity{id}}
-		first := func() error {
-			snap, err := cluster.Snapshot(ctx, &cluster.Target{Config: env.Config(), AllNamespaces: true}, cluster.SnapshotOptions{})
-			if err != nil {
-				return err
-			}
-			_, err = Write(ctx, snap, wo)
-			return err
-		}
-		if err := first(); err != nil {
+		if _, err := backupLikeCLI(ctx, env.Config(), wo); err != nil {
 			b.Fatal(err)
 		}
 		peak := peakHeap()
 		cpu := cpuTime()
 		for b.Loop() {
-			snap, err := cluster.Snapshot(ctx, &cluster.Target{Config: env.Config(), AllNamespaces: true}, cluster.SnapshotOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			res, err := Write(ctx, snap, wo)
+			res, err := backupLikeCLI(ctx, env.Config(), wo)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -170,6 +222,79 @@ func BenchmarkBackup(b *testing.B) {
 		b.ReportMetric(peak()/(1<<20), "peak-heap-MB")
 		cpu(b)
 	})
+}
+
+// backupLikeCLI backs up as shipshape backup does: the previous backup is
+// read while the cluster is listed, then the objects are written.
+func backupLikeCLI(ctx context.Context, cfg *rest.Config, wo WriteOptions) (*Result, error) {
+	prevc := make(chan *Previous, 1)
+	go func() { prevc <- LoadPrevious(ctx, wo.Out) }()
+	snap, err := cluster.Snapshot(ctx, &cluster.Target{Config: cfg, AllNamespaces: true}, cluster.SnapshotOptions{Exclude: Unlisted()})
+	wo.Previous = <-prevc
+	if err != nil {
+		return nil, err
+	}
+	return Write(ctx, snap, wo)
+}
+
+// bareListAll lists what a backup reads and does nothing with it: every
+// listable resource discovery prefers, but those Unlisted names, page by
+// page, eight resources at a time. It returns the number of objects.
+func bareListAll(b *testing.B, cfg *rest.Config) int {
+	b.Helper()
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 50, 100
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lists, err := dc.ServerPreferredResources()
+	if err != nil {
+		b.Fatal(err)
+	}
+	skip := map[schema.GroupResource]bool{}
+	for _, gr := range Unlisted() {
+		skip[gr] = true
+	}
+	var gvrs []schema.GroupVersionResource
+	for _, l := range lists {
+		gv, err := schema.ParseGroupVersion(l.GroupVersion)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range l.APIResources {
+			if strings.Contains(r.Name, "/") || !slices.Contains(r.Verbs, "list") || skip[gv.WithResource(r.Name).GroupResource()] {
+				continue
+			}
+			gvrs = append(gvrs, gv.WithResource(r.Name))
+		}
+	}
+	var total atomic.Int64
+	g, gctx := errgroup.WithContext(context.Background())
+	g.SetLimit(8)
+	for _, gvr := range gvrs {
+		g.Go(func() error {
+			opts := metav1.ListOptions{Limit: 500}
+			for {
+				l, err := dyn.Resource(gvr).List(gctx, opts)
+				if err != nil {
+					return fmt.Errorf("%s: %w", gvr, err)
+				}
+				total.Add(int64(len(l.Items)))
+				if opts.Continue = l.GetContinue(); opts.Continue == "" {
+					return nil
+				}
+			}
+		})
+	}
+	if err := g.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	return int(total.Load())
 }
 
 // cpuTime reads this process's user and system CPU time; the returned

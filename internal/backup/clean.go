@@ -131,45 +131,76 @@ func controlPlaneDefault(obj *unstructured.Unstructured, group, kind, ns, name s
 	return false
 }
 
-// clean returns a copy of obj without the fields that are not desired state.
+// clean returns a copy of obj without the fields that are not desired
+// state. in is not changed. Only what clean or the writer changes is
+// copied (the object and its metadata maps); kinds whose spec is edited
+// are copied deeply.
 func clean(in *unstructured.Unstructured) *unstructured.Unstructured {
-	obj := in.DeepCopy()
-	managed := managedPaths(in)
-	for _, f := range []string{"uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp",
-		"deletionGracePeriodSeconds", "selfLink", "managedFields", "ownerReferences"} {
-		unstructured.RemoveNestedField(obj.Object, "metadata", f)
+	group := in.GroupVersionKind().Group
+	kind := in.GetKind()
+	var obj *unstructured.Unstructured
+	var managed map[string]bool
+	switch {
+	case group == "" && (kind == "Service" || kind == "Pod" || kind == "PersistentVolumeClaim" || kind == "PersistentVolume"):
+		obj = in.DeepCopy()
+		managed = managedPaths(in)
+	default:
+		obj = &unstructured.Unstructured{Object: make(map[string]any, len(in.Object))}
+		for k, v := range in.Object {
+			obj.Object[k] = v
+		}
+		if md, ok := in.Object["metadata"].(map[string]any); ok {
+			c := make(map[string]any, len(md))
+			for k, v := range md {
+				c[k] = v
+			}
+			if ann, ok := md["annotations"].(map[string]any); ok {
+				a := make(map[string]any, len(ann))
+				for k, v := range ann {
+					a[k] = v
+				}
+				c["annotations"] = a
+			}
+			obj.Object["metadata"] = c
+		}
 	}
-	if obj.GetName() != "" {
-		unstructured.RemoveNestedField(obj.Object, "metadata", "generateName")
+	md, _ := obj.Object["metadata"].(map[string]any)
+	if md != nil {
+		for _, f := range []string{"uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp",
+			"deletionGracePeriodSeconds", "selfLink", "managedFields", "ownerReferences"} {
+			delete(md, f)
+		}
+		if name, _ := md["name"].(string); name != "" {
+			delete(md, "generateName")
+		}
+		if ann, ok := md["annotations"].(map[string]any); ok {
+			for _, a := range strippedAnnotations {
+				delete(ann, a)
+			}
+			if len(ann) == 0 {
+				delete(md, "annotations")
+			}
+		} else if v, ok := md["annotations"]; ok && v == nil {
+			delete(md, "annotations")
+		}
+		if labels, ok := md["labels"].(map[string]any); ok && len(labels) == 0 || md["labels"] == nil {
+			delete(md, "labels")
+		}
 	}
 	delete(obj.Object, "status")
-	if ann := obj.GetAnnotations(); ann != nil {
-		for _, a := range strippedAnnotations {
-			delete(ann, a)
-		}
-		if len(ann) == 0 {
-			unstructured.RemoveNestedField(obj.Object, "metadata", "annotations")
-		} else {
-			obj.SetAnnotations(ann)
-		}
-	}
-	if labels, ok, _ := unstructured.NestedStringMap(obj.Object, "metadata", "labels"); ok && len(labels) == 0 {
-		unstructured.RemoveNestedField(obj.Object, "metadata", "labels")
-	}
 
-	group := obj.GroupVersionKind().Group
 	switch {
-	case group == "" && obj.GetKind() == "Service":
+	case group == "" && kind == "Service":
 		cleanService(obj, managed)
-	case group == "" && obj.GetKind() == "Pod":
+	case group == "" && kind == "Pod":
 		unstructured.RemoveNestedField(obj.Object, "spec", "nodeName")
-	case group == "" && obj.GetKind() == "PersistentVolumeClaim":
+	case group == "" && kind == "PersistentVolumeClaim":
 		unstructured.RemoveNestedField(obj.Object, "spec", "volumeName")
-	case group == "" && obj.GetKind() == "PersistentVolume":
+	case group == "" && kind == "PersistentVolume":
 		unstructured.RemoveNestedField(obj.Object, "spec", "claimRef", "uid")
 		unstructured.RemoveNestedField(obj.Object, "spec", "claimRef", "resourceVersion")
-	case group == "" && obj.GetKind() == "Secret":
-		if t, _, _ := unstructured.NestedString(obj.Object, "type"); t == "kubernetes.io/service-account-token" {
+	case group == "" && kind == "Secret":
+		if t, _ := obj.Object["type"].(string); t == "kubernetes.io/service-account-token" {
 			delete(obj.Object, "data")
 		}
 	}

@@ -140,14 +140,14 @@ func loadFiles(ctx context.Context, from string, files map[string][]byte, opts O
 	if !ok {
 		return nil, fmt.Errorf("%s: %w", from, ErrIncomplete)
 	}
-	var m Manifest
-	if err := yaml.UnmarshalStrict(raw, &m); err != nil {
+	m, err := decodeManifest(raw)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", from, ManifestFile, err)
 	}
 	if m.Format != FormatVersion {
 		return nil, fmt.Errorf("%s: %s: format %q, want %q", from, ManifestFile, m.Format, FormatVersion)
 	}
-	t := &Tree{Manifest: &m, Partial: m.Partial}
+	t := &Tree{Manifest: m, Partial: m.Partial}
 
 	// Completeness: every listed file present with its checksum, nothing extra.
 	for _, p := range sortedKeys(m.Files) {

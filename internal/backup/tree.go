@@ -9,12 +9,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // treeWriter receives the files of a backup as they are made. For a
@@ -25,6 +23,11 @@ import (
 // differ (an unchanged backup touches no file). For a tarball the bytes are kept
 // and written, sorted, by writeTarball. Either way the sha256 of every file
 // is recorded for the manifest.
+//
+// Files are created by one goroutine: callers render and encrypt in
+// parallel, but creating files in parallel only makes the kernel serialize
+// on the directory (and the file system's journal), measurably slower than
+// one writer. put hands the bytes over and returns.
 type treeWriter struct {
 	// tmp is the temporary directory tree, "" for a tarball.
 	tmp string
@@ -43,6 +46,13 @@ type treeWriter struct {
 	same []string
 	// keep is set when a write failed: the partial tree stays for inspection.
 	keep bool
+
+	// queue feeds the writer goroutine; stopped is closed when it returns,
+	// after which werr holds its first error.
+	queue   chan file
+	stopped chan struct{}
+	closed  sync.Once
+	werr    error
 }
 
 type dirOnce struct {
@@ -75,7 +85,42 @@ func newTreeWriter(opts WriteOptions, prev map[string][]byte, prevIsDir bool) (*
 	if prevIsDir && prev != nil {
 		w.prevDir = out
 	}
+	w.queue = make(chan file, 512)
+	w.stopped = make(chan struct{})
+	go w.run()
 	return w, nil
+}
+
+// run writes the queued files until the queue closes; after a failure it
+// only drains the queue.
+func (w *treeWriter) run() {
+	defer close(w.stopped)
+	for f := range w.queue {
+		if w.werr == nil {
+			w.werr = w.write(f.path, f.data)
+		}
+	}
+}
+
+// flush waits until every queued file is written and returns the first
+// error. put must not be called after it.
+func (w *treeWriter) flush() error {
+	if w.queue == nil {
+		return nil
+	}
+	w.closed.Do(func() { close(w.queue) })
+	<-w.stopped
+	return w.werr
+}
+
+// failedEarlier is the writer's error once it has stopped on one.
+func (w *treeWriter) failedEarlier() error {
+	select {
+	case <-w.stopped:
+		return w.werr
+	default:
+		return nil
+	}
 }
 
 // put adds one file of the backup. Paths are slash-separated and relative.
@@ -100,7 +145,11 @@ func (w *treeWriter) put(p string, data []byte) error {
 		w.mu.Unlock()
 		return nil
 	}
-	return w.write(p, data)
+	if err := w.failedEarlier(); err != nil {
+		return err
+	}
+	w.queue <- file{p, data}
+	return nil
 }
 
 // write writes one file into the temporary tree.
@@ -123,30 +172,30 @@ func (w *treeWriter) wrote() {
 
 // linkUnchanged hard-links the files that kept their bytes from the
 // previous backup into the temporary tree (writing them where a link is
-// not possible, another file system for instance).
+// not possible, another file system for instance), after the queued files
+// are written. One goroutine links, for the reason one writes.
 func (w *treeWriter) linkUnchanged(ctx context.Context) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
+	if err := w.flush(); err != nil {
+		return err
+	}
+	sort.Strings(w.same)
 	for _, p := range w.same {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			if err := w.ensureDir(path.Dir(p)); err != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := w.ensureDir(path.Dir(p)); err != nil {
+			return w.failed(p, err)
+		}
+		dst := filepath.Join(w.tmp, filepath.FromSlash(p))
+		if os.Link(filepath.Join(w.prevDir, filepath.FromSlash(p)), dst) != nil {
+			_ = os.Remove(dst)
+			if err := writeFile(dst, w.prev[p]); err != nil {
 				return w.failed(p, err)
 			}
-			dst := filepath.Join(w.tmp, filepath.FromSlash(p))
-			if os.Link(filepath.Join(w.prevDir, filepath.FromSlash(p)), dst) != nil {
-				_ = os.Remove(dst)
-				if err := writeFile(dst, w.prev[p]); err != nil {
-					return w.failed(p, err)
-				}
-			}
-			w.wrote()
-			return nil
-		})
+		}
+		w.wrote()
 	}
-	return g.Wait()
+	return nil
 }
 
 func (w *treeWriter) failed(p string, err error) error {
@@ -172,6 +221,7 @@ func (w *treeWriter) ensureDir(d string) error {
 // abandon removes the temporary tree after an error that was not a failed
 // write (a failed write leaves it, as its error says).
 func (w *treeWriter) abandon() {
+	_ = w.flush()
 	w.mu.Lock()
 	keep := w.keep
 	w.mu.Unlock()
@@ -183,6 +233,7 @@ func (w *treeWriter) abandon() {
 // discard removes the temporary tree when the previous backup already holds
 // the same content.
 func (w *treeWriter) discard() {
+	_ = w.flush()
 	if w.tmp != "" {
 		_ = os.RemoveAll(w.tmp)
 	}
@@ -193,6 +244,9 @@ func (w *treeWriter) discard() {
 func (w *treeWriter) finishDir(out string, manifest []byte) error {
 	out = filepath.Clean(out)
 	tmp := w.tmp
+	if err := w.flush(); err != nil {
+		return err
+	}
 	if err := writeFile(filepath.Join(tmp, ManifestFile), manifest); err != nil {
 		return w.failed(ManifestFile, err)
 	}

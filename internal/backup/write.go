@@ -45,6 +45,10 @@ type WriteOptions struct {
 	IncludeDerived bool
 	// ToolVersion is recorded in the manifest.
 	ToolVersion string
+	// Previous is the backup at Out as LoadPrevious read it, so that a
+	// caller can read it while the cluster is being listed; nil means Write
+	// reads it itself.
+	Previous *Previous
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -93,7 +97,11 @@ func Write(ctx context.Context, snap *snapshot.Snapshot, opts WriteOptions) (*Re
 	}
 	res := &Result{Path: opts.Out}
 
-	prev, prevManifest := previous(ctx, opts.Out)
+	pv := opts.Previous
+	if pv == nil {
+		pv = LoadPrevious(ctx, opts.Out)
+	}
+	prev, prevManifest := pv.files, pv.manifest
 	if prevManifest == nil {
 		if err := refuseForeign(opts.Out); err != nil {
 			return nil, err
@@ -280,21 +288,31 @@ func slices2Equal(a, b []string) bool {
 	return true
 }
 
-// previous reads the backup at out, when there is a complete one, for reuse.
-func previous(ctx context.Context, out string) (map[string][]byte, *Manifest) {
+// Previous is the complete backup found at a target, read for reuse: the
+// files whose bytes a new backup keeps are linked from it, and unchanged
+// Secrets keep their ciphertext.
+type Previous struct {
+	files    map[string][]byte
+	manifest *Manifest
+}
+
+// LoadPrevious reads the backup at out for Write to reuse. Anything but a
+// complete backup (none, a partial one, a foreign file) gives an empty
+// Previous: Write then starts afresh, and refuses a foreign target itself.
+func LoadPrevious(ctx context.Context, out string) *Previous {
 	files, err := readFiles(ctx, out)
 	if err != nil {
-		return nil, nil
+		return &Previous{}
 	}
 	raw, ok := files[ManifestFile]
 	if !ok {
-		return nil, nil
+		return &Previous{}
 	}
-	var m Manifest
-	if yaml.UnmarshalStrict(raw, &m) != nil || m.Format != FormatVersion {
-		return nil, nil
+	m, err := decodeManifest(raw)
+	if err != nil || m.Format != FormatVersion {
+		return &Previous{}
 	}
-	return files, &m
+	return &Previous{files: files, manifest: m}
 }
 
 func previousKey(prev map[string][]byte, ids []age.Identity, sameRecipients bool) ([]byte, bool) {

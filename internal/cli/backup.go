@@ -142,9 +142,13 @@ func backupRun(ctx context.Context, opts *BackupOptions) error {
 	if err != nil {
 		return err
 	}
+	// The previous backup is read while the cluster is listed.
+	prevc := make(chan *backup.Previous, 1)
+	go func() { prevc <- backup.LoadPrevious(ctx, opts.Out) }()
 	bar := newProgress(opts.Streams.Err, opts.Streams.ErrTTY, "reading cluster")
 	snap, err := cluster.Snapshot(ctx, target, cluster.SnapshotOptions{Progress: bar.Update, Exclude: backup.Unlisted()})
 	bar.Done()
+	prev := <-prevc
 	if err != nil {
 		return err
 	}
@@ -155,7 +159,7 @@ func backupRun(ctx context.Context, opts *BackupOptions) error {
 	res, err := backup.Write(ctx, snap, backup.WriteOptions{
 		Out: opts.Out, Recipients: recipients, Identities: ids,
 		ExcludeSecrets: opts.ExcludeSecrets, IncludeDerived: opts.IncludeDerived,
-		ToolVersion: version.Get().Version,
+		ToolVersion: version.Get().Version, Previous: prev,
 	})
 	if err != nil {
 		return err

@@ -27,6 +27,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/shipshape-dev/shipshape/internal/cluster"
+	"github.com/shipshape-dev/shipshape/internal/gctune"
 	"github.com/shipshape-dev/shipshape/internal/sandboxtest"
 )
 
@@ -225,8 +226,10 @@ func BenchmarkBackup(b *testing.B) {
 }
 
 // backupLikeCLI backs up as shipshape backup does: the previous backup is
-// read while the cluster is listed, then the objects are written.
+// read while the cluster is listed, then the objects are written, with
+// the same garbage collector tuning.
 func backupLikeCLI(ctx context.Context, cfg *rest.Config, wo WriteOptions) (*Result, error) {
+	defer gctune.Batch()()
 	prevc := make(chan *Previous, 1)
 	go func() { prevc <- LoadPrevious(ctx, wo.Out) }()
 	snap, err := cluster.Snapshot(ctx, &cluster.Target{Config: cfg, AllNamespaces: true}, cluster.SnapshotOptions{Exclude: Unlisted()})

@@ -13,6 +13,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/audit/fix"
 	"github.com/shipshape-dev/shipshape/internal/audit/rbac"
 	"github.com/shipshape-dev/shipshape/internal/finding"
+	"github.com/shipshape-dev/shipshape/internal/gctune"
 	"github.com/shipshape-dev/shipshape/internal/yamledit"
 )
 
@@ -172,7 +173,7 @@ func reportFix(out io.Writer, res *fix.Result, dryRun bool) error {
 }
 
 func auditRun(ctx context.Context, opts *AuditOptions) error {
-	defer batchGC()()
+	defer gctune.Batch()()
 	if err := opts.checkOutputFlags(); err != nil {
 		return err
 	}

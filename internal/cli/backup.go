@@ -13,6 +13,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/backup"
 	"github.com/shipshape-dev/shipshape/internal/cluster"
 	"github.com/shipshape-dev/shipshape/internal/finding"
+	"github.com/shipshape-dev/shipshape/internal/gctune"
 	"github.com/shipshape-dev/shipshape/internal/version"
 )
 
@@ -142,6 +143,7 @@ func backupRun(ctx context.Context, opts *BackupOptions) error {
 	if err != nil {
 		return err
 	}
+	defer gctune.Batch()()
 	// The previous backup is read while the cluster is listed.
 	prevc := make(chan *backup.Previous, 1)
 	go func() { prevc <- backup.LoadPrevious(ctx, opts.Out) }()

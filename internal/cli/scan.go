@@ -11,6 +11,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/audit/exempt"
 	"github.com/shipshape-dev/shipshape/internal/cluster"
 	"github.com/shipshape-dev/shipshape/internal/finding"
+	"github.com/shipshape-dev/shipshape/internal/gctune"
 	"github.com/shipshape-dev/shipshape/internal/manifest"
 	"github.com/shipshape-dev/shipshape/internal/render"
 	"github.com/shipshape-dev/shipshape/internal/snapshot"
@@ -94,7 +95,7 @@ counted in the summary and listed with --show-exempt (see 'shipshape audit --hel
 }
 
 func scanRun(ctx context.Context, opts *ScanOptions) error {
-	defer batchGC()()
+	defer gctune.Batch()()
 	if err := opts.checkOutputFlags(); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/cluster"
 	"github.com/shipshape-dev/shipshape/internal/finding"
+	"github.com/shipshape-dev/shipshape/internal/gctune"
 	"github.com/shipshape-dev/shipshape/internal/upgrade"
 )
 
@@ -73,7 +74,7 @@ Kubernetes release shipshape knows.`,
 }
 
 func upgradeRun(ctx context.Context, opts *UpgradeOptions) error {
-	defer batchGC()()
+	defer gctune.Batch()()
 	if err := opts.checkOutputFlags(); err != nil {
 		return err
 	}

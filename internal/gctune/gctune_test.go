@@ -1,29 +1,29 @@
-package cli
+package gctune
 
 import (
 	"runtime/debug"
 	"testing"
 )
 
-func TestBatchGCRestoresDefault(t *testing.T) {
+func TestBatchRestoresDefault(t *testing.T) {
 	t.Setenv("GOGC", "")
 	before := debug.SetGCPercent(100)
 	defer debug.SetGCPercent(before)
 
-	restore := batchGC()
-	during := debug.SetGCPercent(batchGCPercent) // read it back (and keep it)
+	restore := Batch()
+	during := debug.SetGCPercent(Percent) // read it back (and keep it)
 	restore()
 	after := debug.SetGCPercent(100)
-	if during != batchGCPercent || after != 100 {
-		t.Fatalf("GC percent during %d, after %d; want %d then 100", during, after, batchGCPercent)
+	if during != Percent || after != 100 {
+		t.Fatalf("GC percent during %d, after %d; want %d then 100", during, after, Percent)
 	}
 }
 
-func TestBatchGCLeavesGOGCAlone(t *testing.T) {
+func TestBatchLeavesGOGCAlone(t *testing.T) {
 	t.Setenv("GOGC", "150")
 	before := debug.SetGCPercent(150)
 	defer debug.SetGCPercent(before)
-	batchGC()()
+	Batch()()
 	if got := debug.SetGCPercent(150); got != 150 {
 		t.Fatalf("GC percent %d, want GOGC's 150 untouched", got)
 	}

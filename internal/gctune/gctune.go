@@ -1,4 +1,6 @@
-package cli
+// Package gctune tunes the garbage collector for shipshape's one-shot
+// commands, which read a whole input into memory and then judge or write it.
+package gctune
 
 import (
 	"os"
@@ -7,23 +9,23 @@ import (
 	"time"
 )
 
-// batchGCPercent and batchGCUntil tune the garbage collector for the
+// Percent and Until tune the garbage collector for the
 // one-shot commands that read their whole input into memory (scan, audit,
-// upgrade): while the heap is small, collecting five times less often saves
+// upgrade, backup): while the heap is small, collecting five times less often saves
 // a third of the wall time on a typical repository for a few MB more; once
-// the heap passes batchGCUntil the default returns, so large inputs keep the
+// the heap passes Until the default returns, so large inputs keep the
 // default peak memory. GOGC in the environment always wins.
 const (
-	batchGCPercent = 400
-	batchGCUntil   = 512 << 20
+	Percent = 400
+	Until   = 512 << 20
 )
 
-// batchGC applies the batch tuning and returns the function that undoes it.
-func batchGC() (restore func()) {
+// Batch applies the batch tuning and returns the function that undoes it.
+func Batch() (restore func()) {
 	if os.Getenv("GOGC") != "" {
 		return func() {}
 	}
-	prev := debug.SetGCPercent(batchGCPercent)
+	prev := debug.SetGCPercent(Percent)
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -38,7 +40,7 @@ func batchGC() (restore func()) {
 				return
 			case <-tick.C:
 				metrics.Read(sample)
-				if sample[0].Value.Kind() == metrics.KindUint64 && sample[0].Value.Uint64() > batchGCUntil {
+				if sample[0].Value.Kind() == metrics.KindUint64 && sample[0].Value.Uint64() > Until {
 					return
 				}
 			}

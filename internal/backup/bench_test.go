@@ -179,6 +179,22 @@ func BenchmarkBackup(b *testing.B) {
 		cpu(b)
 	})
 
+	// The same with two goroutines creating files, to check that one is
+	// the better choice.
+	b.Run("backup-2-writers", func(b *testing.B) {
+		dir := b.TempDir()
+		cpu := cpuTime()
+		i := 0
+		for b.Loop() {
+			i++
+			if _, err := backupLikeCLI(ctx, env.Config(), WriteOptions{Out: filepath.Join(dir, fmt.Sprint(i)), Recipients: []Recipient{r}, writers: 2}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(benchObjects*b.N)/b.Elapsed().Seconds(), "objects/s")
+		cpu(b)
+	})
+
 	// The same backup as one .tar.gz: no file per object on disk.
 	b.Run("backup-tarball", func(b *testing.B) {
 		dir := b.TempDir()

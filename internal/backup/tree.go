@@ -87,17 +87,36 @@ func newTreeWriter(opts WriteOptions, prev map[string][]byte, prevIsDir bool) (*
 	}
 	w.queue = make(chan file, 512)
 	w.stopped = make(chan struct{})
-	go w.run()
+	n := max(opts.writers, 1)
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for range n {
+		go w.run(&wg)
+	}
+	go func() {
+		wg.Wait()
+		close(w.stopped)
+	}()
 	return w, nil
 }
 
-// run writes the queued files until the queue closes; after a failure it
-// only drains the queue.
-func (w *treeWriter) run() {
-	defer close(w.stopped)
+// run writes queued files until the queue closes; after a failure the
+// writers only drain the queue.
+func (w *treeWriter) run(wg *sync.WaitGroup) {
+	defer wg.Done()
 	for f := range w.queue {
-		if w.werr == nil {
-			w.werr = w.write(f.path, f.data)
+		w.mu.Lock()
+		failed := w.werr != nil
+		w.mu.Unlock()
+		if failed {
+			continue
+		}
+		if err := w.write(f.path, f.data); err != nil {
+			w.mu.Lock()
+			if w.werr == nil {
+				w.werr = err
+			}
+			w.mu.Unlock()
 		}
 	}
 }

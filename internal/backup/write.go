@@ -54,6 +54,8 @@ type WriteOptions struct {
 
 	// afterFile, in tests, runs after each file written to the temporary target.
 	afterFile func(n int)
+	// writers, in benchmarks, is the number of goroutines creating files; 0 means one.
+	writers int
 }
 
 // Result says what Write did.

@@ -98,3 +98,25 @@ func TestDecodeManifestFallsBack(t *testing.T) {
 		})
 	}
 }
+
+// TestMarshalManifest: the manifest's shortcut writes what the generic path writes.
+func TestMarshalManifest(t *testing.T) {
+	for _, m := range []*Manifest{
+		{Format: FormatVersion, Counts: map[string]int{}},
+		{Format: FormatVersion, Tool: "shipshape v1", Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Partial: true,
+			Gaps: []Gap{{Source: "s", Reason: "r"}}, Counts: map[string]int{"core/Secret": 2}, Skipped: map[string]int{"duplicate": 1},
+			Files: map[string]string{"a/b.yaml": strings.Repeat("0", 64), "true": strings.Repeat("ab", 32)}},
+	} {
+		want, err := marshalJSONValue(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := marshalManifest(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("marshalManifest:\n%s\nwant:\n%s", got, want)
+		}
+	}
+}

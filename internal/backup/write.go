@@ -196,7 +196,7 @@ func Write(ctx context.Context, snap *snapshot.Snapshot, opts WriteOptions) (*Re
 	if prevManifest != nil && sameContent(prevManifest, m) {
 		m.Created = prevManifest.Created
 	}
-	mb, err := marshalJSONValue(m)
+	mb, err := marshalManifest(m)
 	if err != nil {
 		return nil, fmt.Errorf("encode manifest: %w", err)
 	}
@@ -223,6 +223,29 @@ func Write(ctx context.Context, snap *snapshot.Snapshot, opts WriteOptions) (*Re
 	}
 	done = true
 	return res, tw.finishDir(opts.Out, mb)
+}
+
+// marshalManifest is marshalJSONValue(m), without sending the files
+// section (one entry per file of the backup) through JSON and back.
+func marshalManifest(m *Manifest) ([]byte, error) {
+	head := *m
+	head.Files = nil
+	js, err := json.Marshal(&head)
+	if err != nil {
+		return nil, err
+	}
+	var v map[string]any
+	if err := json.Unmarshal(js, &v); err != nil {
+		return nil, err
+	}
+	if m.Files != nil {
+		files := make(map[string]any, len(m.Files))
+		for p, sum := range m.Files {
+			files[p] = sum
+		}
+		v["files"] = files
+	}
+	return marshalYAML(v)
 }
 
 // marshalJSONValue writes a struct with JSON tags as YAML through its JSON

@@ -180,7 +180,7 @@ var reserved = map[string]bool{
 // plainOK reports whether s can be written as a plain scalar and read back
 // as the same string by YAML 1.1 and 1.2 readers. It is deliberately strict.
 func plainOK(s string) bool {
-	if s == "" || reserved[strings.ToLower(s)] {
+	if s == "" || len(s) <= 5 && reserved[strings.ToLower(s)] { // the longest reserved word is 5 bytes
 		return false
 	}
 	c := s[0]

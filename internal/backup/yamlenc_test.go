@@ -92,3 +92,17 @@ func TestMarshalYAMLCorpus(t *testing.T) {
 	}
 	t.Logf("%d documents", n)
 }
+
+// TestReservedWordsShort: plainOK looks words up only up to 5 bytes long.
+func TestReservedWordsShort(t *testing.T) {
+	for w := range reserved {
+		if len(w) > 5 {
+			t.Errorf("reserved word %q is longer than plainOK's lookup bound", w)
+		}
+		for _, v := range []string{w, strings.ToUpper(w)} {
+			if plainOK(v) {
+				t.Errorf("plainOK(%q) = true, want it quoted", v)
+			}
+		}
+	}
+}

@@ -263,6 +263,7 @@ func bareListAll(b *testing.B, cfg *rest.Config) int {
 	b.Helper()
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = 50, 100
+	cfg.WarningHandler = rest.NoWarnings{} // deprecation warnings would break the benchmark's output
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		b.Fatal(err)

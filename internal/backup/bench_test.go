@@ -198,14 +198,19 @@ func BenchmarkBackup(b *testing.B) {
 	// The same backup as one .tar.gz: no file per object on disk.
 	b.Run("backup-tarball", func(b *testing.B) {
 		dir := b.TempDir()
+		var size int64
 		peak := peakHeap()
 		cpu := cpuTime()
 		i := 0
 		for b.Loop() {
 			i++
-			res, err := backupLikeCLI(ctx, env.Config(), WriteOptions{Out: filepath.Join(dir, fmt.Sprint(i, ".tar.gz")), Recipients: []Recipient{r}})
+			out := filepath.Join(dir, fmt.Sprint(i, ".tar.gz"))
+			res, err := backupLikeCLI(ctx, env.Config(), WriteOptions{Out: out, Recipients: []Recipient{r}})
 			if err != nil {
 				b.Fatal(err)
+			}
+			if fi, err := os.Stat(out); err == nil {
+				size = fi.Size()
 			}
 			if n := res.Manifest.Counts["core/ConfigMap"] + res.Manifest.Counts["core/Secret"] + res.Manifest.Counts["batch/CronJob"]; n < benchObjects {
 				b.Fatalf("backed up %d objects, want at least %d", n, benchObjects)
@@ -213,6 +218,7 @@ func BenchmarkBackup(b *testing.B) {
 		}
 		b.ReportMetric(float64(benchObjects*b.N)/b.Elapsed().Seconds(), "objects/s")
 		b.ReportMetric(peak()/(1<<20), "peak-heap-MB")
+		b.ReportMetric(float64(size)/(1<<20), "tarball-MB")
 		cpu(b)
 	})
 

@@ -163,9 +163,8 @@ type Inventory struct {
 	Requested []Requested
 	// sigs caches signature checks: many objects hold copies of the same
 	// certificates, and verifying a signature costs far more than parsing.
-	sigMu  sync.Mutex
-	sigs   map[string]bool // by string(sigKey)
-	verify *VerifyCache
+	sigMu sync.Mutex
+	sigs  map[string]bool // by string(sigKey)
 	// parsed caches certificates by DER, for the same reason.
 	parsed map[string]*x509.Certificate
 	// APIServer lists what the API server's serving certificate must cover:
@@ -189,9 +188,6 @@ func (inv *Inventory) Merge(other *Inventory) {
 	}
 	inv.APIServerNames = append(inv.APIServerNames, other.APIServerNames...)
 	inv.Requested = append(inv.Requested, other.Requested...)
-	if inv.verify == nil {
-		inv.verify = other.verify
-	}
 	// Signature checks already made stay made (a Collector makes them
 	// while the cluster is read).
 	other.sigMu.Lock()
@@ -226,22 +222,17 @@ type KubeadmValidity struct {
 }
 
 // signedBy reports whether parent's key signed child, remembering the
-// answer by sigKey, and asking the cross-run cache when there is one.
+// answer by sigKey.
 func (inv *Inventory) signedBy(child, parent *x509.Certificate) bool {
 	k := sigKey(child, parent)
 	key := string(k[:])
 	inv.sigMu.Lock()
 	ok, seen := inv.sigs[key]
-	cache := inv.verify
 	inv.sigMu.Unlock()
 	if seen {
 		return ok
 	}
-	if cache != nil {
-		ok = cache.Verified(child, parent)
-	} else {
-		ok = child.CheckSignatureFrom(parent) == nil
-	}
+	ok = child.CheckSignatureFrom(parent) == nil
 	inv.sigMu.Lock()
 	if inv.sigs == nil {
 		inv.sigs = map[string]bool{}
@@ -249,13 +240,6 @@ func (inv *Inventory) signedBy(child, parent *x509.Certificate) bool {
 	inv.sigs[key] = ok
 	inv.sigMu.Unlock()
 	return ok
-}
-
-// UseVerifyCache makes inv's signature checks go through c (nil: none).
-func (inv *Inventory) UseVerifyCache(c *VerifyCache) {
-	inv.sigMu.Lock()
-	inv.verify = c
-	inv.sigMu.Unlock()
 }
 
 // selfSigned reports whether c names itself as its issuer and its signature

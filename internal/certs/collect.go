@@ -25,19 +25,38 @@ func TypedResources() []schema.GroupResource {
 
 // Collector builds an Inventory from the pages of a live cluster.Stream of
 // Resources, judging nothing: each page is read (and each TLS Secret's
-// tls.crt checked against its ca.crt) as it arrives, while the next page is
-// on the wire, and only what was found is kept. Inventory gives the same
-// result FromSnapshot gives for a snapshot of the same objects.
+// tls.crt checked against its ca.crt) on every CPU as it arrives, while the
+// stream goes on to fetch and decode the next pages, and only what was
+// found is kept. Inventory gives the same result FromSnapshot gives for a
+// snapshot of the same objects.
 //
-// Page is safe for concurrent use, as cluster.Stream requires.
+// Page is safe for concurrent use, as cluster.Stream requires. It returns
+// once a page is handed over, not once it is read: at most pagesInFlight
+// pages are read at once, and Page waits for a free slot beyond that, which
+// bounds memory. Objects and Inventory wait for every page handed over.
 type Collector struct {
+	// reading counts the pages handed over and not yet read; slots bounds
+	// them.
+	reading sync.WaitGroup
+	slots   chan struct{}
+
 	mu sync.Mutex
 	// pending holds the objects of resources not yet read completely.
 	pending map[string][]piece
+	// gen counts the Resets of each resource: a page read for an older
+	// generation is void. last holds the generation in which a resource's
+	// Last page was handed over.
+	gen     map[string]int
+	last    map[string]int
 	done    []piece
 	sigs    map[string]bool
 	objects int
 }
+
+// pagesInFlight is how many pages a Collector reads at once: one page can
+// be read while the one before it finishes, so that no CPU waits for the
+// slowest object of a page.
+const pagesInFlight = 2
 
 // piece is what one object holds, with the key snapshots sort objects by.
 type piece struct {
@@ -47,56 +66,95 @@ type piece struct {
 
 // NewCollector returns an empty Collector.
 func NewCollector() *Collector {
-	return &Collector{pending: map[string][]piece{}, sigs: map[string]bool{}}
+	return &Collector{
+		slots:   make(chan struct{}, pagesInFlight),
+		pending: map[string][]piece{},
+		gen:     map[string]int{},
+		last:    map[string]int{},
+		sigs:    map[string]bool{},
+	}
 }
 
-// Page reads one page; pass it to cluster.Stream.
+// Page reads one page; pass it to cluster.Stream. A page of a typed list
+// other than Secrets is an error, returned at once.
 func (c *Collector) Page(p cluster.Page) error {
 	key := p.Resource.Group + "/" + p.Resource.Version + "/" + p.Resource.Resource
-	var pieces []piece
-	var sigs []map[string]bool
+	var read func() ([]piece, []map[string]bool)
 	switch {
 	case p.Reset:
+		c.mu.Lock()
+		c.gen[key]++
+		delete(c.pending, key)
+		c.mu.Unlock()
+		return nil
 	case p.Typed != nil:
 		l, ok := p.Typed.(*corev1.SecretList)
 		if !ok {
 			return fmt.Errorf("certs: %s came as a typed %T, which is not read; list it unstructured", p.Resource.Resource, p.Typed)
 		}
-		pieces, sigs = readParallel(len(l.Items), func(inv *Inventory, i int) piece {
-			s := &l.Items[i]
-			typedSecret(inv, s)
-			return piece{kind: "Secret", ns: s.Namespace, name: s.Name}
-		})
+		read = func() ([]piece, []map[string]bool) {
+			return readParallel(len(l.Items), func(inv *Inventory, i int) piece {
+				s := &l.Items[i]
+				typedSecret(inv, s)
+				return piece{kind: "Secret", ns: s.Namespace, name: s.Name}
+			})
+		}
 	default:
-		pieces, sigs = readParallel(len(p.Objects), func(inv *Inventory, i int) piece {
-			o := snapshot.Object{Unstructured: p.Objects[i]}
-			fromObject(inv, o)
-			gvk := o.GroupVersionKind()
-			return piece{group: gvk.Group, kind: gvk.Kind, ns: o.GetNamespace(), name: o.GetName()}
-		})
+		read = func() ([]piece, []map[string]bool) {
+			return readParallel(len(p.Objects), func(inv *Inventory, i int) piece {
+				o := snapshot.Object{Unstructured: p.Objects[i]}
+				fromObject(inv, o)
+				gvk := o.GroupVersionKind()
+				return piece{group: gvk.Group, kind: gvk.Kind, ns: o.GetNamespace(), name: o.GetName()}
+			})
+		}
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, m := range sigs {
-		maps.Copy(c.sigs, m)
-	}
-	if p.Reset {
-		delete(c.pending, key)
-		return nil
-	}
-	c.pending[key] = append(c.pending[key], pieces...)
+	gen := c.gen[key]
 	if p.Last {
-		c.objects += len(c.pending[key])
-		c.done = append(c.done, c.pending[key]...)
-		delete(c.pending, key)
+		c.last[key] = gen
 	}
+	c.mu.Unlock()
+
+	c.slots <- struct{}{}
+	c.reading.Add(1)
+	go func() {
+		defer c.reading.Done()
+		defer func() { <-c.slots }()
+		pieces, sigs := read()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, m := range sigs {
+			maps.Copy(c.sigs, m)
+		}
+		if c.gen[key] == gen {
+			c.pending[key] = append(c.pending[key], pieces...)
+		}
+	}()
 	return nil
 }
 
-// Objects is the number of objects of completely read resources, what a
-// snapshot of the same stream would hold (for a report's summary).
-func (c *Collector) Objects() int {
+// finish waits for the pages handed over and moves the resources whose
+// Last page came (and was not reset since) to done. c.mu must not be held.
+func (c *Collector) finish() {
+	c.reading.Wait()
 	c.mu.Lock()
+	for key, gen := range c.last {
+		if c.gen[key] != gen {
+			continue
+		}
+		c.objects += len(c.pending[key])
+		c.done = append(c.done, c.pending[key]...)
+		delete(c.pending, key)
+		delete(c.last, key)
+	}
+}
+
+// Objects is the number of objects of completely read resources, what a
+// snapshot of the same stream would hold (for a report's summary). It waits
+// for the pages handed over.
+func (c *Collector) Objects() int {
+	c.finish()
 	defer c.mu.Unlock()
 	return c.objects
 }
@@ -104,8 +162,9 @@ func (c *Collector) Objects() int {
 // Inventory merges what the completely read resources held, in the order
 // of a sorted snapshot. Pages of resources that never completed (a gap in
 // the stream's snapshot) are left out, as Snapshot leaves out their objects.
+// It waits for the pages handed over.
 func (c *Collector) Inventory() *Inventory {
-	c.mu.Lock()
+	c.finish()
 	defer c.mu.Unlock()
 	sort.SliceStable(c.done, func(i, j int) bool {
 		a, b := c.done[i], c.done[j]
@@ -120,7 +179,24 @@ func (c *Collector) Inventory() *Inventory {
 		}
 		return a.name < b.name
 	})
-	inv := &Inventory{sigs: maps.Clone(c.sigs)}
+	// Sized once: appending ten thousand small inventories one by one
+	// would copy the slices over and over.
+	var certs, keys, pairs, problems int
+	for _, p := range c.done {
+		if p.inv != nil {
+			certs += len(p.inv.Certs)
+			keys += len(p.inv.Keys)
+			pairs += len(p.inv.Pairs)
+			problems += len(p.inv.Problems)
+		}
+	}
+	inv := &Inventory{
+		Certs:    make([]Cert, 0, certs),
+		Keys:     make([]Key, 0, keys),
+		Pairs:    make([]Pair, 0, pairs),
+		Problems: make([]Problem, 0, problems),
+		sigs:     maps.Clone(c.sigs),
+	}
 	for _, p := range c.done {
 		inv.Merge(p.inv)
 	}
@@ -160,23 +236,24 @@ func readParallel(n int, read func(inv *Inventory, i int) piece) ([]piece, []map
 }
 
 // typedSecret reads a Secret decoded by client-go, as secret reads an
-// unstructured one.
+// unstructured one. Its values are read where they lie, not copied.
 func typedSecret(inv *Inventory, s *corev1.Secret) {
 	typ := string(s.Type)
 	if skipSecret(typ) {
 		return
 	}
+	values := s.Data
+	if len(s.StringData) > 0 {
+		values = make(map[string][]byte, len(s.Data)+len(s.StringData))
+		maps.Copy(values, s.Data)
+		for k, v := range s.StringData {
+			values[k] = []byte(v)
+		}
+	}
+	// One object for all the Secret's values: nothing changes it.
 	obj := &finding.Object{APIVersion: "v1", Kind: "Secret", Namespace: s.Namespace, Name: s.Name}
-	values := make(map[string][]byte, len(s.Data)+len(s.StringData))
-	for k, v := range s.Data {
-		values[k] = v
-	}
-	for k, v := range s.StringData {
-		values[k] = []byte(v)
-	}
 	secretValues(inv, typ, values, func(field string) Source {
-		o := *obj
-		return Source{Kind: KindObject, Object: &o, Field: field}
+		return Source{Kind: KindObject, Object: obj, Field: field}
 	})
 }
 

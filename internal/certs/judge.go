@@ -2,6 +2,7 @@ package certs
 
 import (
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"fmt"
 	"runtime"
@@ -52,8 +53,10 @@ func DefaultPolicy() Policy {
 // Judge runs every certificate check over inv at the time now.
 func Judge(inv *Inventory, p Policy, now time.Time) []finding.Finding {
 	var out []finding.Finding
+	// One judge for all checks: what they share is worked out once.
+	j := &judge{inv: inv, p: p, now: now}
 	for _, id := range CheckIDs() {
-		out = append(out, JudgeOne(id, inv, p, now)...)
+		out = append(out, j.run(id)...)
 	}
 	finding.Sort(out)
 	return out
@@ -66,7 +69,10 @@ func CheckIDs() []string {
 
 // JudgeOne runs one check.
 func JudgeOne(id string, inv *Inventory, p Policy, now time.Time) []finding.Finding {
-	j := &judge{inv: inv, p: p, now: now}
+	return (&judge{inv: inv, p: p, now: now}).run(id)
+}
+
+func (j *judge) run(id string) []finding.Finding {
 	switch id {
 	case ExpiryCheck:
 		return j.expiry()
@@ -92,6 +98,33 @@ type judge struct {
 	inv *Inventory
 	p   Policy
 	now time.Time
+	// uniq is unique(inv.Certs), once worked out.
+	uniq []Cert
+	// self remembers selfSigned by certificate: copies of one CA parsed
+	// together share one *x509.Certificate, and ten thousand Secrets may
+	// each hold one.
+	self map[*x509.Certificate]bool
+}
+
+// selfSigned is inv.selfSigned, remembered per certificate.
+func (j *judge) selfSigned(c Cert) bool {
+	if ok, seen := j.self[c.Certificate]; seen {
+		return ok
+	}
+	ok := j.inv.selfSigned(c)
+	if j.self == nil {
+		j.self = map[*x509.Certificate]bool{}
+	}
+	j.self[c.Certificate] = ok
+	return ok
+}
+
+// unique returns the inventory's certificates once each.
+func (j *judge) unique() []Cert {
+	if j.uniq == nil {
+		j.uniq = unique(j.inv.Certs)
+	}
+	return j.uniq
 }
 
 func newFinding(check string, sev finding.Severity, src Source, msg, fix string) finding.Finding {
@@ -191,13 +224,20 @@ func near(a, b time.Duration) bool {
 	return diff <= tolerance(max(a, b))
 }
 
-// unique returns the certificates once each (by fingerprint), first
-// occurrence first.
+// unique returns the certificates once each (by SHA-256 of their DER),
+// first occurrence first.
 func unique(certs []Cert) []Cert {
-	seen := map[string]bool{}
+	seen := make(map[[sha256.Size]byte]bool, len(certs))
+	// Copies of one certificate parsed together share one *x509.Certificate:
+	// those need no hash.
+	same := make(map[*x509.Certificate]bool, len(certs))
 	var out []Cert
 	for _, c := range certs {
-		fp := c.Fingerprint()
+		if same[c.Certificate] {
+			continue
+		}
+		same[c.Certificate] = true
+		fp := sha256.Sum256(c.Raw)
 		if !seen[fp] {
 			seen[fp] = true
 			out = append(out, c)
@@ -230,11 +270,11 @@ func (j *judge) lifetime() []finding.Finding {
 	var out []finding.Finding
 	leafWant, caWant, from := j.intended()
 	flagged := map[string]bool{}
-	certs := unique(j.inv.Certs)
+	certs := j.unique()
 	for _, c := range certs {
 		want, what := leafWant, from
 		switch {
-		case c.IsCA() && j.inv.selfSigned(c) && caWant > 0 && (c.Source.Kind == KindFile || c.Source.Kind == KindKubeconfig):
+		case c.IsCA() && j.selfSigned(c) && caWant > 0 && (c.Source.Kind == KindFile || c.Source.Kind == KindKubeconfig):
 			want, what = caWant, "the intended CA validity"
 		case nodeLeaf(c) && leafWant > 0:
 		default:
@@ -367,13 +407,13 @@ func (j *judge) chain() []finding.Finding {
 	var out []finding.Finding
 	names := j.byName()
 	cas := []Cert{}
-	for _, c := range unique(j.inv.Certs) {
+	for _, c := range j.unique() {
 		if c.IsCA() {
 			cas = append(cas, c)
 		}
 	}
 	for _, c := range j.inv.Certs {
-		if c.IsCA() && j.inv.selfSigned(c) {
+		if c.IsCA() && j.selfSigned(c) {
 			continue
 		}
 		// A leaf must be signed by the kubeadm CA beside it.
@@ -421,20 +461,27 @@ func (j *judge) secretChains() []finding.Finding {
 		intermediates []*x509.Certificate
 		roots         []*x509.Certificate
 	}
-	byObject := map[string]*bundle{}
-	var order []string
+	type secretKey struct {
+		object finding.Object
+		path   string
+	}
+	// Bundles in the order their Secrets first appear, found by object.
+	var bundles []bundle
+	byObject := map[secretKey]int{}
 	for i := range j.inv.Certs {
 		c := &j.inv.Certs[i]
 		if c.Source.Kind != KindObject || c.Source.Object == nil || c.Source.Object.Kind != "Secret" {
 			continue
 		}
-		k := c.Source.Object.String() + "\x00" + c.Source.Path
-		b, ok := byObject[k]
+		// The object as its String names it.
+		k := secretKey{object: finding.Object{Kind: c.Source.Object.Kind, Namespace: c.Source.Object.Namespace, Name: c.Source.Object.Name}, path: c.Source.Path}
+		n, ok := byObject[k]
 		if !ok {
-			b = &bundle{}
-			byObject[k] = b
-			order = append(order, k)
+			n = len(bundles)
+			byObject[k] = n
+			bundles = append(bundles, bundle{})
 		}
+		b := &bundles[n]
 		switch c.Source.Field {
 		case "tls.crt":
 			if c.Source.Index == 0 {
@@ -447,20 +494,23 @@ func (j *judge) secretChains() []finding.Finding {
 		}
 	}
 	// Most leaves are signed directly by their ca.crt: check those
-	// signatures on every CPU first; only the rest build chains.
-	direct := make([]bool, len(order))
+	// signatures on every CPU first (a Collector has made them already,
+	// and they are looked up); only the rest build chains.
+	direct := make([]bool, len(bundles))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(bundles)/50))
 	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, k := range order {
-		b := byObject[k]
-		if b.leaf == nil || len(b.roots) == 0 {
-			continue
-		}
+	for w := range workers {
 		g.Go(func() error {
-			for _, r := range b.roots {
-				if string(r.RawSubject) == string(b.leaf.RawIssuer) && j.inv.signedBy(b.leaf.Certificate, r) {
-					direct[i] = true
-					return nil
+			for i := w; i < len(bundles); i += workers {
+				b := &bundles[i]
+				if b.leaf == nil {
+					continue
+				}
+				for _, r := range b.roots {
+					if string(r.RawSubject) == string(b.leaf.RawIssuer) && j.inv.signedBy(b.leaf.Certificate, r) {
+						direct[i] = true
+						break
+					}
 				}
 			}
 			return nil
@@ -468,8 +518,8 @@ func (j *judge) secretChains() []finding.Finding {
 	}
 	_ = g.Wait()
 	var out []finding.Finding
-	for i, k := range order {
-		b := byObject[k]
+	for i := range bundles {
+		b := &bundles[i]
 		if b.leaf == nil || len(b.roots) == 0 || direct[i] {
 			continue
 		}
@@ -493,21 +543,21 @@ func (j *judge) secretChains() []finding.Finding {
 }
 
 func (j *judge) keyMismatch() []finding.Finding {
-	certs := map[string]*x509.Certificate{}
+	certs := make(map[sourceKey]*x509.Certificate, len(j.inv.Certs))
 	for _, c := range j.inv.Certs {
-		certs[c.Source.String()] = c.Certificate
+		certs[keyOf(c.Source)] = c.Certificate
 	}
-	keys := map[string]Key{}
+	keys := make(map[sourceKey]Key, len(j.inv.Keys))
 	for _, k := range j.inv.Keys {
-		keys[k.Source.String()] = k
+		keys[keyOf(k.Source)] = k
 	}
 	var out []finding.Finding
 	for _, p := range j.inv.Pairs {
-		k, ok := keys[p.Key.String()]
+		k, ok := keys[keyOf(p.Key)]
 		if !ok {
 			continue
 		}
-		if c, ok := certs[p.Cert.String()]; ok {
+		if c, ok := certs[keyOf(p.Cert)]; ok {
 			if !samePublicKey(c.PublicKey, k.Public) {
 				out = append(out, newFinding(KeyMismatchCheck, finding.High, p.Cert,
 					fmt.Sprintf("certificate %q does not match its private key %s", Subject(c), p.Key),
@@ -515,13 +565,32 @@ func (j *judge) keyMismatch() []finding.Finding {
 			}
 			continue
 		}
-		if pub, ok := keys[p.Cert.String()]; ok && !samePublicKey(pub.Public, k.Public) {
+		if pub, ok := keys[keyOf(p.Cert)]; ok && !samePublicKey(pub.Public, k.Public) {
 			out = append(out, newFinding(KeyMismatchCheck, finding.High, p.Cert,
 				fmt.Sprintf("public key does not match the private key %s", p.Key),
 				"Service-account tokens signed with the private key will not verify with the public key: restore the matching pair."))
 		}
 	}
 	return out
+}
+
+// sourceKey identifies a Source by value without formatting it: what its
+// String shows, its kind, and the object by its fields, not its pointer.
+type sourceKey struct {
+	kind   SourceKind
+	path   string
+	line   int
+	object finding.Object
+	field  string
+	index  int
+}
+
+func keyOf(s Source) sourceKey {
+	k := sourceKey{kind: s.Kind, path: s.Path, line: s.Line, field: s.Field, index: s.Index}
+	if s.Object != nil {
+		k.object = *s.Object
+	}
+	return k
 }
 
 func (j *judge) kubeconfigCA() []finding.Finding {
@@ -594,7 +663,7 @@ func (j *judge) weak() []finding.Finding {
 		}
 		switch c.SignatureAlgorithm {
 		case x509.SHA1WithRSA, x509.ECDSAWithSHA1, x509.DSAWithSHA1, x509.MD5WithRSA, x509.MD2WithRSA:
-			if !j.inv.selfSigned(c) {
+			if !j.selfSigned(c) {
 				out = append(out, newFinding(WeakCryptoCheck, finding.Medium, c.Source,
 					fmt.Sprintf("%s is signed with %s", describe(c), c.SignatureAlgorithm),
 					"Re-issue it with a SHA-256 (or stronger) signature; current clients reject SHA-1."))

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -116,7 +117,7 @@ func parsePEM(inv *Inventory, data []byte, src Source) parsed {
 	block := 0
 	for {
 		var b *pem.Block
-		b, rest = pem.Decode(rest)
+		b, rest = decodePEM(rest)
 		if b == nil {
 			break
 		}
@@ -171,6 +172,66 @@ func parsePEM(inv *Inventory, data []byte, src Source) parsed {
 	return p
 }
 
+// decodePEM is pem.Decode, with a shortcut for the common case of a block
+// that starts the data, has no headers and is followed only by a line end:
+// pem.Decode searches each block backwards for its BEGIN line, which costs
+// more than decoding it. Whatever the shortcut does not take is left to
+// pem.Decode, and what it takes, pem.Decode would read the same (see
+// TestDecodePEM).
+func decodePEM(data []byte) (*pem.Block, []byte) {
+	if b, rest, ok := quickPEM(data); ok {
+		return b, rest
+	}
+	return pem.Decode(data)
+}
+
+func quickPEM(data []byte) (*pem.Block, []byte, bool) {
+	const begin, end, dashes = "-----BEGIN ", "-----END ", "-----"
+	if !bytes.HasPrefix(data, []byte(begin)) {
+		return nil, nil, false
+	}
+	nl := bytes.IndexByte(data, '\n')
+	if nl < 0 {
+		return nil, nil, false
+	}
+	line := bytes.TrimSuffix(data[:nl], []byte("\r"))
+	if !bytes.HasSuffix(line, []byte(dashes)) || len(line) <= len(begin)+len(dashes) {
+		return nil, nil, false
+	}
+	typ := line[len(begin) : len(line)-len(dashes)]
+	if bytes.IndexByte(typ, '-') >= 0 {
+		return nil, nil, false
+	}
+	body := data[nl+1:]
+	e := bytes.Index(body, []byte(end))
+	// Base64 holds no '-' (so no other BEGIN or END line) and no ':' (so
+	// no headers); spaces and tabs make Decode fail below.
+	if e <= 0 || body[e-1] != '\n' || bytes.IndexByte(body[:e], '-') >= 0 || bytes.IndexByte(body[:e], ':') >= 0 {
+		return nil, nil, false
+	}
+	trailer := body[e+len(end):]
+	if !bytes.HasPrefix(trailer, typ) || !bytes.HasPrefix(trailer[len(typ):], []byte(dashes)) {
+		return nil, nil, false
+	}
+	rest := trailer[len(typ)+len(dashes):]
+	switch {
+	case len(rest) == 0:
+	case rest[0] == '\n':
+		rest = rest[1:]
+	case len(rest) > 1 && rest[0] == '\r' && rest[1] == '\n':
+		rest = rest[2:]
+	default:
+		return nil, nil, false
+	}
+	der := make([]byte, base64.StdEncoding.DecodedLen(e))
+	// The decoder skips the line ends, as pem.Decode relies on too.
+	n, err := base64.StdEncoding.Decode(der, body[:e])
+	if err != nil {
+		return nil, nil, false
+	}
+	return &pem.Block{Type: string(typ), Bytes: der[:n]}, rest, true
+}
+
 // parsePrivate returns the public half of a PEM private key.
 //
 // RSA keys, and EC keys that carry their public point, are read from the
@@ -219,6 +280,12 @@ func shortErr(err error) string {
 
 // samePublicKey compares two public keys.
 func samePublicKey(a, b crypto.PublicKey) bool {
+	// RSA keys by value, without the copies rsa.PublicKey.Equal makes to
+	// compare in constant time, which public keys do not need.
+	if ra, ok := a.(*rsa.PublicKey); ok {
+		rb, ok := b.(*rsa.PublicKey)
+		return ok && ra.N != nil && rb.N != nil && ra.E == rb.E && ra.N.Cmp(rb.N) == 0
+	}
 	type equaler interface{ Equal(crypto.PublicKey) bool }
 	if e, ok := a.(equaler); ok {
 		return e.Equal(b)
@@ -226,8 +293,9 @@ func samePublicKey(a, b crypto.PublicKey) bool {
 	return false
 }
 
-// parseCertificate parses DER once per distinct certificate: the cluster CA
-// alone is copied into many Secrets and ConfigMaps.
+// parseCertificate parses a CA certificate once per distinct DER: the
+// cluster CA alone is copied into many Secrets and ConfigMaps. Leaves are
+// rarely copied, and remembering each would copy its DER into the cache.
 func (inv *Inventory) parseCertificate(der []byte) (*x509.Certificate, error) {
 	if c, ok := inv.parsed[string(der)]; ok {
 		return c, nil
@@ -235,6 +303,9 @@ func (inv *Inventory) parseCertificate(der []byte) (*x509.Certificate, error) {
 	c, err := x509.ParseCertificate(der)
 	if err != nil {
 		return nil, err
+	}
+	if !c.IsCA {
+		return c, nil
 	}
 	if inv.parsed == nil {
 		inv.parsed = map[string]*x509.Certificate{}

@@ -165,7 +165,7 @@ type Inventory struct {
 	// certificates, and verifying a signature costs far more than parsing.
 	sigMu sync.Mutex
 	sigs  map[string]bool // by string(sigKey)
-	// parsed caches certificates by DER, for the same reason.
+	// parsed caches CA certificates by DER (leaves are parsed each time).
 	parsed map[string]*x509.Certificate
 	// APIServer lists what the API server's serving certificate must cover:
 	// the host names and IPs clients use (from the kubeconfig server URL and

@@ -59,7 +59,14 @@ type Manifest struct {
 	SecretsExcluded bool `json:"secretsExcluded,omitempty"`
 	// Counts are objects written per "group/Kind" ("core/ConfigMap").
 	Counts map[string]int `json:"counts"`
-	// Skipped are objects left out per cleaning rule.
+	// IncludeDerived is true when the backup was made with --include-derived:
+	// objects that controllers recreate are in it.
+	IncludeDerived bool `json:"includeDerived,omitempty"`
+	// Skipped was written by earlier versions (objects left out per
+	// cleaning rule) and is read but no longer written: those counts move
+	// with what controllers are doing (Jobs a CronJob ran, Pods an
+	// autoscaler added), so they changed the manifest of an unchanged
+	// cluster. Result.Skipped has them.
 	Skipped map[string]int `json:"skipped,omitempty"`
 	// Files maps every other file of the backup to its hex sha256.
 	Files map[string]string `json:"files"`

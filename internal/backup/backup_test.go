@@ -172,8 +172,8 @@ func TestMissingRecipient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Manifest.Counts["core/Secret"] != 0 || res.Manifest.Skipped["excluded-secret"] != 1 {
-		t.Errorf("counts %v skipped %v", res.Manifest.Counts, res.Manifest.Skipped)
+	if res.Manifest.Counts["core/Secret"] != 0 || res.Skipped["excluded-secret"] != 1 {
+		t.Errorf("counts %v skipped %v", res.Manifest.Counts, res.Skipped)
 	}
 	// Verify without --exclude-secrets knowledge still finds the missing Secret the Deployment needs.
 	rep, err := Verify(context.Background(), out, Options{})

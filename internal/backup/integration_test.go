@@ -199,8 +199,11 @@ func TestBackupSandbox(t *testing.T) {
 	if n := len(s.kinds); n < 30 {
 		t.Errorf("seeded %d kinds, want at least 30", n)
 	}
-	if m.Skipped["ephemeral"] == 0 || m.Skipped["controller-owned"] == 0 && m.Skipped["managed-endpoints"] == 0 {
-		t.Errorf("skipped = %v, want ephemeral and derived objects skipped", m.Skipped)
+	if res.Skipped["ephemeral"] == 0 || res.Skipped["controller-owned"] == 0 && res.Skipped["managed-endpoints"] == 0 {
+		t.Errorf("skipped = %v, want ephemeral and derived objects skipped", res.Skipped)
+	}
+	if m.Skipped != nil || m.IncludeDerived {
+		t.Errorf("manifest skipped %v, includeDerived %v: want no counts, and false", m.Skipped, m.IncludeDerived)
 	}
 	files := treeBytes(t, out)
 

@@ -69,6 +69,8 @@ type Result struct {
 	Reencrypted int
 	// Warnings are for the user (bare Pods and Jobs kept, undecodable Helm records, a new HMAC key).
 	Warnings []string
+	// Skipped counts the objects left out, per cleaning rule.
+	Skipped map[string]int
 }
 
 // ErrNoRecipient means Secrets would be written and no recipient was given.
@@ -155,9 +157,10 @@ func Write(ctx context.Context, snap *snapshot.Snapshot, opts WriteOptions) (*Re
 		Tool:            strings.TrimSpace("shipshape " + opts.ToolVersion),
 		Recipients:      recipients,
 		SecretsExcluded: opts.ExcludeSecrets,
+		IncludeDerived:  opts.IncludeDerived,
 		Counts:          map[string]int{},
-		Skipped:         map[string]int{},
 	}
+	res.Skipped = map[string]int{}
 	if snap.Server != nil {
 		m.Server = &Server{Host: snap.Server.Host, Version: snap.Server.GitVersion}
 	}
@@ -189,9 +192,6 @@ func Write(ctx context.Context, snap *snapshot.Snapshot, opts WriteOptions) (*Re
 	res.Reencrypted = enc.fresh
 
 	m.Files = tw.sums
-	if len(m.Skipped) == 0 {
-		m.Skipped = nil
-	}
 	m.Created = now().UTC().Truncate(time.Second)
 	if prevManifest != nil && sameContent(prevManifest, m) {
 		m.Created = prevManifest.Created
@@ -532,7 +532,7 @@ func writeObjects(ctx context.Context, snap *snapshot.Snapshot, opts WriteOption
 	}
 	for _, r := range out {
 		if r.skip != "" {
-			m.Skipped[r.skip]++
+			res.Skipped[r.skip]++
 			continue
 		}
 		if r.path == "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 
 	"filippo.io/age"
 	"github.com/spf13/cobra"
@@ -179,6 +180,18 @@ func backupRun(ctx context.Context, opts *BackupOptions) error {
 	}
 	fmt.Fprintf(opts.Streams.Out, "backup %s: %s, %d objects of %d kinds, %d files, %d newly encrypted\n",
 		state, res.Path, total, len(res.Manifest.Counts), len(res.Manifest.Files)+1, res.Reencrypted)
+	if len(res.Skipped) > 0 {
+		rules := make([]string, 0, len(res.Skipped))
+		for r := range res.Skipped {
+			rules = append(rules, r)
+		}
+		sort.Strings(rules)
+		parts := make([]string, len(rules))
+		for i, r := range rules {
+			parts[i] = fmt.Sprintf("%s %d", r, res.Skipped[r])
+		}
+		fmt.Fprintf(opts.Streams.Out, "left out by rule (see docs/backup.md): %s\n", strings.Join(parts, ", "))
+	}
 	if res.Manifest.Partial {
 		fmt.Fprintf(opts.Streams.Out, "PARTIAL: %d resources could not be read (listed in %s)\n", len(res.Manifest.Gaps), backup.ManifestFile)
 		return errors.New("backup is partial: some resources could not be read")

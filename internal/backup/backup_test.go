@@ -549,3 +549,46 @@ metadata: {name: n1}
 		})
 	}
 }
+
+// TestWriteFailureSurfaces: a file the writer cannot create fails the
+// backup with the path and where the partial tree is, and the previous
+// backup stays as it was.
+func TestWriteFailureSurfaces(t *testing.T) {
+	ctx := context.Background()
+	id, r := testKey(t)
+	parent := t.TempDir()
+	out := filepath.Join(parent, "b")
+	if _, err := Write(ctx, testSnapshot(t), WriteOptions{Out: out, Recipients: []Recipient{r}}); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshotFiles(t, out)
+	var broke string
+	_, err := Write(ctx, testSnapshot(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: new, namespace: shop, uid: c2}"),
+		WriteOptions{Out: out, Recipients: []Recipient{r}, afterFile: func(n int) {
+			if n != 1 {
+				return
+			}
+			// Pull the partial tree away and put a file in its place:
+			// every later file fails to be created.
+			partials, _ := filepath.Glob(filepath.Join(parent, ".b.partial-*"))
+			if len(partials) != 1 {
+				t.Errorf("partial trees: %v", partials)
+				return
+			}
+			broke = partials[0]
+			_ = os.RemoveAll(broke)
+			_ = os.WriteFile(broke, []byte("in the way\n"), 0o600)
+		}})
+	if err == nil {
+		t.Fatal("the backup succeeded although its files could not be written")
+	}
+	if broke == "" || !strings.Contains(err.Error(), "partial backup left in "+broke) {
+		t.Errorf("error %q does not say where the partial backup is (%s)", err, broke)
+	}
+	if diff := cmp.Diff(before, snapshotFiles(t, out)); diff != "" {
+		t.Errorf("previous backup changed:\n%s", diff)
+	}
+	if _, err := Load(ctx, out, Options{Identities: []age.Identity{id}}); err != nil {
+		t.Errorf("previous backup: %v", err)
+	}
+}

@@ -47,8 +47,8 @@ type treeWriter struct {
 	// keep is set when a write failed: the partial tree stays for inspection.
 	keep bool
 
-	// queue feeds the writer goroutine; stopped is closed when it returns,
-	// after which werr holds its first error.
+	// queue feeds the writer goroutines; stopped is closed when they have
+	// returned. werr, under mu, is their first error.
 	queue   chan file
 	stopped chan struct{}
 	closed  sync.Once
@@ -105,10 +105,7 @@ func newTreeWriter(opts WriteOptions, prev map[string][]byte, prevIsDir bool) (*
 func (w *treeWriter) run(wg *sync.WaitGroup) {
 	defer wg.Done()
 	for f := range w.queue {
-		w.mu.Lock()
-		failed := w.werr != nil
-		w.mu.Unlock()
-		if failed {
+		if w.writeErr() != nil {
 			continue
 		}
 		if err := w.write(f.path, f.data); err != nil {
@@ -132,14 +129,11 @@ func (w *treeWriter) flush() error {
 	return w.werr
 }
 
-// failedEarlier is the writer's error once it has stopped on one.
-func (w *treeWriter) failedEarlier() error {
-	select {
-	case <-w.stopped:
-		return w.werr
-	default:
-		return nil
-	}
+// writeErr is the first error a writer met, so far.
+func (w *treeWriter) writeErr() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.werr
 }
 
 // put adds one file of the backup. Paths are slash-separated and relative.
@@ -164,8 +158,8 @@ func (w *treeWriter) put(p string, data []byte) error {
 		w.mu.Unlock()
 		return nil
 	}
-	if err := w.failedEarlier(); err != nil {
-		return err
+	if err := w.writeErr(); err != nil {
+		return err // stop making files a failed writer would only drop
 	}
 	w.queue <- file{p, data}
 	return nil

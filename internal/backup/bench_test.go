@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/metrics"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,6 +23,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/shipshape-dev/shipshape/internal/benchmeter"
 	"github.com/shipshape-dev/shipshape/internal/cluster"
 	"github.com/shipshape-dev/shipshape/internal/gctune"
 	"github.com/shipshape-dev/shipshape/internal/sandboxtest"
@@ -59,7 +57,7 @@ func BenchmarkBackup(b *testing.B) {
 		cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf"
 		cfg.QPS, cfg.Burst = 50, 100
 		cs := kubernetes.NewForConfigOrDie(cfg)
-		peak := peakHeap()
+		peak := benchmeter.PeakHeap()
 		cpu := cpuTime()
 		for b.Loop() {
 			n := 0
@@ -161,7 +159,7 @@ func BenchmarkBackup(b *testing.B) {
 	id, r := testKey(b)
 	b.Run("backup", func(b *testing.B) {
 		dir := b.TempDir()
-		peak := peakHeap()
+		peak := benchmeter.PeakHeap()
 		cpu := cpuTime()
 		i := 0
 		for b.Loop() {
@@ -199,7 +197,7 @@ func BenchmarkBackup(b *testing.B) {
 	b.Run("backup-tarball", func(b *testing.B) {
 		dir := b.TempDir()
 		var size int64
-		peak := peakHeap()
+		peak := benchmeter.PeakHeap()
 		cpu := cpuTime()
 		i := 0
 		for b.Loop() {
@@ -230,7 +228,7 @@ func BenchmarkBackup(b *testing.B) {
 		if _, err := backupLikeCLI(ctx, env.Config(), wo); err != nil {
 			b.Fatal(err)
 		}
-		peak := peakHeap()
+		peak := benchmeter.PeakHeap()
 		cpu := cpuTime()
 		for b.Loop() {
 			res, err := backupLikeCLI(ctx, env.Config(), wo)
@@ -323,51 +321,15 @@ func bareListAll(b *testing.B, cfg *rest.Config) int {
 	return int(total.Load())
 }
 
-// cpuTime reads this process's user and system CPU time; the returned
-// function reports what was spent since, per operation. On a loaded machine
-// CPU time says more than the wall clock.
+// cpuTime reports, per operation, the user and system CPU time this
+// process spent since cpuTime was called. On a loaded machine CPU time
+// says more than the wall clock.
 func cpuTime() func(b *testing.B) {
-	read := func() (time.Duration, time.Duration) {
-		var ru syscall.Rusage
-		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-		return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
-	}
-	u0, s0 := read()
+	since := benchmeter.CPU()
 	return func(b *testing.B) {
-		u, s := read()
-		b.ReportMetric((u-u0).Seconds()/float64(b.N), "user-s/op")
-		b.ReportMetric((s-s0).Seconds()/float64(b.N), "sys-s/op")
-	}
-}
-
-// peakHeap samples the live heap every 5ms until the returned function is called.
-func peakHeap() func() float64 {
-	var mu sync.Mutex
-	var peak uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			mu.Lock()
-			peak = max(peak, s[0].Value.Uint64())
-			mu.Unlock()
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() float64 {
-		close(done)
-		wg.Wait()
-		return float64(peak)
+		u, s := since()
+		b.ReportMetric(u.Seconds()/float64(b.N), "user-s/op")
+		b.ReportMetric(s.Seconds()/float64(b.N), "sys-s/op")
 	}
 }
 

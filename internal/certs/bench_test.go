@@ -12,9 +12,6 @@ import (
 	"fmt"
 	"math/big"
 	"runtime"
-	"runtime/metrics"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/shipshape-dev/shipshape/internal/benchmeter"
 	"github.com/shipshape-dev/shipshape/internal/cluster"
 	"github.com/shipshape-dev/shipshape/internal/sandboxtest"
 )
@@ -68,7 +66,7 @@ func BenchmarkLiveSecrets(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		peak, cpu := watchHeap(), cpuTime()
+		peak, cpu := benchmeter.PeakHeap(), cpuTime()
 		for b.Loop() {
 			n := 0
 			opts := metav1.ListOptions{Limit: 500}
@@ -97,7 +95,7 @@ func BenchmarkLiveSecrets(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		peak, cpu := watchHeap(), cpuTime()
+		peak, cpu := benchmeter.PeakHeap(), cpuTime()
 		for b.Loop() {
 			if _, err := cluster.Snapshot(ctx, target, cluster.SnapshotOptions{Resources: Resources()}); err != nil {
 				b.Fatal(err)
@@ -112,7 +110,7 @@ func BenchmarkLiveSecrets(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		peak, cpu := watchHeap(), cpuTime()
+		peak, cpu := benchmeter.PeakHeap(), cpuTime()
 		for b.Loop() {
 			snap, err := cluster.Snapshot(ctx, target, cluster.SnapshotOptions{Resources: Resources()})
 			if err != nil {
@@ -137,7 +135,7 @@ func BenchmarkLiveSecrets(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		peak, cpu := watchHeap(), cpuTime()
+		peak, cpu := benchmeter.PeakHeap(), cpuTime()
 		for b.Loop() {
 			col := NewCollector()
 			opts := cluster.StreamOptions{SnapshotOptions: cluster.SnapshotOptions{Resources: Resources()}, Typed: TypedResources()}
@@ -193,47 +191,10 @@ func BenchmarkLiveSecrets(b *testing.B) {
 // this process used since cpuTime was called, in seconds: the client's
 // share, as the sandbox's control plane runs in processes of its own.
 func cpuTime() func() float64 {
-	used := func() float64 {
-		var ru syscall.Rusage
-		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-			return 0
-		}
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-	}
-	start := used()
-	return func() float64 { return used() - start }
-}
-
-// watchHeap samples the live heap until the returned function is called,
-// which reports the highest value seen, in bytes.
-func watchHeap() func() float64 {
-	var mu sync.Mutex
-	var peak uint64
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			mu.Lock()
-			peak = max(peak, sample[0].Value.Uint64())
-			mu.Unlock()
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	since := benchmeter.CPU()
 	return func() float64 {
-		close(done)
-		<-stopped
-		mu.Lock()
-		defer mu.Unlock()
-		return float64(peak)
+		u, s := since()
+		return (u + s).Seconds()
 	}
 }
 

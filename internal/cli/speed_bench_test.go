@@ -9,11 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/shipshape-dev/shipshape/internal/benchmeter"
 )
 
 // The benchmarks below stand for the figures of the speed targets: the whole
@@ -111,43 +110,6 @@ func speedWorkload(kind string, i int, hardened bool) string {
 	}
 }
 
-// peakHeap samples the live heap every millisecond until stopped and returns
-// the highest value seen.
-type peakHeap struct {
-	stop chan struct{}
-	done sync.WaitGroup
-	peak uint64
-}
-
-const heapMetric = "/memory/classes/heap/objects:bytes"
-
-func startPeakHeap() *peakHeap {
-	p := &peakHeap{stop: make(chan struct{})}
-	p.done.Add(1)
-	go func() {
-		defer p.done.Done()
-		s := []metrics.Sample{{Name: heapMetric}}
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			p.peak = max(p.peak, s[0].Value.Uint64())
-			select {
-			case <-p.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return p
-}
-
-func (p *peakHeap) Stop() uint64 {
-	close(p.stop)
-	p.done.Wait()
-	return p.peak
-}
-
 // speedRun runs one command line with a JSON report and decodes it.
 func speedRun(tb testing.TB, args ...string) speedReport {
 	tb.Helper()
@@ -183,7 +145,7 @@ func benchCommand(b *testing.B, args ...string) {
 	streams := Streams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard}
 	ctx := context.Background()
 	runtime.GC()
-	peak := startPeakHeap()
+	peak := benchmeter.PeakHeap()
 	b.ResetTimer()
 	for b.Loop() {
 		if code := Main(ctx, args, streams); code != ExitOK {
@@ -193,7 +155,7 @@ func benchCommand(b *testing.B, args ...string) {
 	b.StopTimer()
 	sec := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(float64(objects)/sec, "objects/s")
-	b.ReportMetric(float64(peak.Stop())/(1<<20), "peak-heap-MB")
+	b.ReportMetric(peak()/(1<<20), "peak-heap-MB")
 }
 
 func BenchmarkScanCorpus(b *testing.B) {

@@ -124,8 +124,14 @@ func backupTime(p string) (time.Time, bool) {
 	if err != nil {
 		return time.Time{}, false
 	}
-	var m Manifest
-	if yaml.Unmarshal(raw, &m) != nil || m.Format != FormatVersion {
+	m, ok := decodeManifestQuick(raw)
+	if !ok {
+		m = &Manifest{}
+		if yaml.Unmarshal(raw, m) != nil {
+			return time.Time{}, false
+		}
+	}
+	if m.Format != FormatVersion {
 		return time.Time{}, false
 	}
 	if m.Created.After(t) {

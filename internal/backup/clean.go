@@ -2,6 +2,7 @@ package backup
 
 import (
 	"encoding/json"
+	"maps"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -145,21 +146,11 @@ func clean(in *unstructured.Unstructured) *unstructured.Unstructured {
 		obj = in.DeepCopy()
 		managed = managedPaths(in)
 	default:
-		obj = &unstructured.Unstructured{Object: make(map[string]any, len(in.Object))}
-		for k, v := range in.Object {
-			obj.Object[k] = v
-		}
+		obj = &unstructured.Unstructured{Object: maps.Clone(in.Object)}
 		if md, ok := in.Object["metadata"].(map[string]any); ok {
-			c := make(map[string]any, len(md))
-			for k, v := range md {
-				c[k] = v
-			}
+			c := maps.Clone(md)
 			if ann, ok := md["annotations"].(map[string]any); ok {
-				a := make(map[string]any, len(ann))
-				for k, v := range ann {
-					a[k] = v
-				}
-				c["annotations"] = a
+				c["annotations"] = maps.Clone(ann)
 			}
 			obj.Object["metadata"] = c
 		}

@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -119,4 +120,18 @@ func TestMarshalManifest(t *testing.T) {
 			t.Errorf("marshalManifest:\n%s\nwant:\n%s", got, want)
 		}
 	}
+}
+
+// marshalJSONValue is the generic path marshalManifest shortcuts: a struct
+// with JSON tags written as YAML through its JSON form, with marshalYAML.
+func marshalJSONValue(v any) ([]byte, error) {
+	js, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(js, &m); err != nil {
+		return nil, err
+	}
+	return marshalYAML(m)
 }

@@ -88,13 +88,14 @@ func BenchmarkLiveSecrets(b *testing.B) {
 		b.ReportMetric(cpu()/float64(b.N), "client-cpu-s/op")
 	})
 
+	target, err := cluster.ConfigFlags{Kubeconfig: env.Kubeconfig(), AllNamespaces: true}.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+
 	// The snapshot alone, to tell the cost of listing from the cost of
 	// judging.
 	b.Run("snapshot-only", func(b *testing.B) {
-		target, err := cluster.ConfigFlags{Kubeconfig: env.Kubeconfig(), AllNamespaces: true}.Load()
-		if err != nil {
-			b.Fatal(err)
-		}
 		peak, cpu := benchmeter.PeakHeap(), cpuTime()
 		for b.Loop() {
 			if _, err := cluster.Snapshot(ctx, target, cluster.SnapshotOptions{Resources: Resources()}); err != nil {
@@ -106,10 +107,6 @@ func BenchmarkLiveSecrets(b *testing.B) {
 	})
 
 	b.Run("certs-live", func(b *testing.B) {
-		target, err := cluster.ConfigFlags{Kubeconfig: env.Kubeconfig(), AllNamespaces: true}.Load()
-		if err != nil {
-			b.Fatal(err)
-		}
 		peak, cpu := benchmeter.PeakHeap(), cpuTime()
 		for b.Loop() {
 			snap, err := cluster.Snapshot(ctx, target, cluster.SnapshotOptions{Resources: Resources()})
@@ -117,12 +114,7 @@ func BenchmarkLiveSecrets(b *testing.B) {
 				b.Fatal(err)
 			}
 			inv := FromSnapshot(snap)
-			if len(inv.Certs) < 2*benchSecrets {
-				b.Fatalf("found %d certificates, want at least %d", len(inv.Certs), 2*benchSecrets)
-			}
-			if fs := Judge(inv, DefaultPolicy(), time.Now()); len(fs) != 0 {
-				b.Fatalf("%d findings on healthy Secrets, e.g. %v", len(fs), fs[0])
-			}
+			judgeHealthy(b, inv)
 		}
 		b.ReportMetric(peak()/(1<<20), "peak-heap-MiB")
 		b.ReportMetric(cpu()/float64(b.N), "client-cpu-s/op")
@@ -131,10 +123,6 @@ func BenchmarkLiveSecrets(b *testing.B) {
 	// The streaming path: each page read and its chains checked while the
 	// next is fetched, Secrets as typed lists, no snapshot held.
 	b.Run("certs-stream", func(b *testing.B) {
-		target, err := cluster.ConfigFlags{Kubeconfig: env.Kubeconfig(), AllNamespaces: true}.Load()
-		if err != nil {
-			b.Fatal(err)
-		}
 		peak, cpu := benchmeter.PeakHeap(), cpuTime()
 		for b.Loop() {
 			col := NewCollector()
@@ -143,12 +131,7 @@ func BenchmarkLiveSecrets(b *testing.B) {
 				b.Fatal(err)
 			}
 			inv := col.Inventory()
-			if len(inv.Certs) < 2*benchSecrets {
-				b.Fatalf("found %d certificates, want at least %d", len(inv.Certs), 2*benchSecrets)
-			}
-			if fs := Judge(inv, DefaultPolicy(), time.Now()); len(fs) != 0 {
-				b.Fatalf("%d findings on healthy Secrets, e.g. %v", len(fs), fs[0])
-			}
+			judgeHealthy(b, inv)
 		}
 		b.ReportMetric(peak()/(1<<20), "peak-heap-MiB")
 		b.ReportMetric(cpu()/float64(b.N), "client-cpu-s/op")
@@ -185,6 +168,18 @@ func BenchmarkLiveSecrets(b *testing.B) {
 		}
 		b.ReportMetric(cpu()/float64(b.N), "client-cpu-s/op")
 	})
+}
+
+// judgeHealthy fails b unless inv holds every seeded certificate (leaf and
+// CA of each Secret) and judging it finds nothing.
+func judgeHealthy(b *testing.B, inv *Inventory) {
+	b.Helper()
+	if len(inv.Certs) < 2*benchSecrets {
+		b.Fatalf("found %d certificates, want at least %d", len(inv.Certs), 2*benchSecrets)
+	}
+	if fs := Judge(inv, DefaultPolicy(), time.Now()); len(fs) != 0 {
+		b.Fatalf("%d findings on healthy Secrets, e.g. %v", len(fs), fs[0])
+	}
 }
 
 // cpuTime returns a function that reports the CPU time (user and system)

@@ -43,6 +43,13 @@ func ParseRecipient(s string) (Recipient, error) {
 		if len(rs) != 1 {
 			return Recipient{}, fmt.Errorf("parse age recipient: want one key, got %d", len(rs))
 		}
+		if _, ok := rs[0].(*age.X25519Recipient); ok {
+			r, err := newX25519Recipient(s)
+			if err != nil {
+				return Recipient{}, fmt.Errorf("parse age recipient: %w", err)
+			}
+			return Recipient{r, s}, nil
+		}
 		return Recipient{rs[0], s}, nil
 	case s == "":
 		return Recipient{}, errors.New("empty recipient")

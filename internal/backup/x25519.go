@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bytes"
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,6 +12,7 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/edwards25519"
+	"filippo.io/edwards25519/field"
 	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/crypto/curve25519"
 )
@@ -18,16 +20,29 @@ import (
 // x25519Recipient wraps file keys for an age X25519 public key (age1…)
 // exactly as age's own X25519 recipient does (the stanza of the age v1
 // format: a fresh random ephemeral key per file, X25519, HKDF-SHA256,
-// ChaCha20-Poly1305), with one difference in how the ephemeral public key
-// is computed: as a fixed-base multiplication on the equivalent Edwards
-// curve, with the precomputed tables of filippo.io/edwards25519, mapped to
-// its Montgomery u-coordinate. That gives the same 32 bytes as X25519(e, 9)
-// (TestEphemeralShareMatchesX25519) five times faster, and a backup
-// encrypts one file per Secret. The shared secret is still the plain
-// X25519 function. Files decrypt with any age identity and the age CLI
-// (TestFastRecipientDecrypts, TestAgeCLIDecrypts).
+// ChaCha20-Poly1305), computing the two X25519 products on the equivalent
+// Edwards curve with filippo.io/edwards25519's constant-time scalar
+// multiplications, mapped back to Montgomery u-coordinates:
+//
+//   - the ephemeral share X25519(e, 9) as a fixed-base multiplication, with
+//     the library's precomputed tables;
+//   - the shared secret X25519(e, R) as e·P, where P is the recipient's
+//     point, converted once when the key is parsed.
+//
+// golang.org/x/crypto/curve25519.X25519 runs two Montgomery ladders per
+// call (crypto/ecdh derives the public key of every private key it
+// makes), so age spends four ladders per file; this spends one fixed-base
+// and one variable-base multiplication, and a backup encrypts one file per
+// Secret. Both products are the same 32 bytes as X25519
+// (TestEphemeralShareMatchesX25519, TestSharedSecretMatchesX25519). A
+// recipient point that does not convert exactly (not canonical, on the
+// twist, or with a small-order component, none of which an age key
+// generator makes) keeps the plain X25519 function. Files decrypt with any
+// age identity and with the age CLI (TestFastRecipientDecrypts,
+// TestAgeCLIDecryptsFastRecipient).
 type x25519Recipient struct {
-	pub []byte // the recipient's Curve25519 point, 32 bytes
+	pub   []byte              // the recipient's Curve25519 u-coordinate, 32 bytes
+	point *edwards25519.Point // the same point on the Edwards curve; nil: use X25519
 }
 
 const x25519Label = "age-encryption.org/v1/X25519"
@@ -45,7 +60,56 @@ func newX25519Recipient(s string) (*x25519Recipient, error) {
 	if len(data) != curve25519.PointSize {
 		return nil, fmt.Errorf("key of %d bytes, want %d", len(data), curve25519.PointSize)
 	}
-	return &x25519Recipient{pub: data}, nil
+	return &x25519Recipient{pub: data, point: edwardsPoint(data)}, nil
+}
+
+// edwardsPoint returns the Edwards point whose Montgomery u-coordinate is
+// u, when the scalar multiples of that point have exactly X25519's
+// u-coordinates: u canonical, on the curve, and the point of prime order.
+// Otherwise it returns nil.
+func edwardsPoint(u []byte) *edwards25519.Point {
+	fu, err := new(field.Element).SetBytes(u)
+	if err != nil || !bytes.Equal(fu.Bytes(), u) {
+		return nil // the top bit set, or a value of p or more
+	}
+	// The birational map of RFC 7748, section 4.1: y = (u-1)/(u+1). The
+	// sign of x does not matter: P and -P have the same u.
+	one := new(field.Element).One()
+	den := new(field.Element).Add(fu, one)
+	y := new(field.Element).Multiply(new(field.Element).Subtract(fu, one), new(field.Element).Invert(den))
+	p, err := new(edwards25519.Point).SetBytes(y.Bytes())
+	if err != nil || !bytes.Equal(p.BytesMontgomery(), u) || p.Equal(edwards25519.NewIdentityPoint()) == 1 {
+		return nil // on the twist, or u = -1, or the identity
+	}
+	// With P = P0 + T (T of order 1, 2, 4 or 8) and c = 1/8 mod l,
+	// 8·(c·P) = P0: equal to P only when T is the identity. X25519's scalars
+	// are multiples of 8 and clear T, the Edwards scalars are reduced mod l
+	// and would not.
+	c, err := new(edwards25519.Scalar).SetCanonicalBytes(append([]byte{8}, make([]byte, 31)...))
+	if err != nil {
+		return nil
+	}
+	c.Invert(c)
+	if new(edwards25519.Point).MultByCofactor(new(edwards25519.Point).ScalarMult(c, p)).Equal(p) != 1 {
+		return nil
+	}
+	return p
+}
+
+// sharedSecret returns X25519(scalar, r.pub).
+func (r *x25519Recipient) sharedSecret(scalar []byte) ([]byte, error) {
+	if r.point == nil {
+		return curve25519.X25519(scalar, r.pub) // fails on a low-order point
+	}
+	s, err := new(edwards25519.Scalar).SetBytesWithClamping(scalar)
+	if err != nil {
+		return nil, err
+	}
+	out := new(edwards25519.Point).ScalarMult(s, r.point).BytesMontgomery()
+	if bytes.Equal(out, make([]byte, 32)) {
+		return nil, errors.New("X25519: all-zero shared secret")
+	}
+	return out, nil
 }
 
 // ephemeralShare returns X25519(scalar, basepoint) for a 32-byte scalar.
@@ -66,7 +130,7 @@ func (r *x25519Recipient) Wrap(fileKey []byte) ([]*age.Stanza, error) {
 	if err != nil {
 		return nil, err
 	}
-	shared, err := curve25519.X25519(ephemeral, r.pub) // fails on a low-order point
+	shared, err := r.sharedSecret(ephemeral)
 	if err != nil {
 		return nil, err
 	}

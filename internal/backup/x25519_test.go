@@ -12,6 +12,7 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/agessh"
+	"filippo.io/edwards25519"
 	"golang.org/x/crypto/curve25519"
 	"golang.org/x/crypto/ssh"
 )
@@ -192,5 +193,92 @@ func TestAgeCLIDecryptsFastRecipient(t *testing.T) {
 		if !bytes.Equal(got, plain) {
 			t.Fatalf("file %d: age -d gave %q", i, got)
 		}
+	}
+}
+
+func TestSharedSecretMatchesX25519(t *testing.T) {
+	check := func(t *testing.T, r *x25519Recipient, n int) {
+		t.Helper()
+		for range n {
+			e := make([]byte, 32)
+			rand.Read(e)
+			want, err := curve25519.X25519(e, r.pub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := r.sharedSecret(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("point %x, scalar %x: got %x, want %x", r.pub, e, got, want)
+			}
+		}
+	}
+	var honest *x25519Recipient
+	for range 100 {
+		id, err := age.GenerateX25519Identity()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := newX25519Recipient(id.Recipient().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.point == nil {
+			t.Fatalf("%s: not converted to an Edwards point", id.Recipient())
+		}
+		check(t, r, 20)
+		honest = r
+	}
+
+	// A point with a small-order component: the Edwards product with a
+	// reduced scalar would differ from X25519, so it must keep X25519.
+	small, err := new(edwards25519.Point).SetBytes(make([]byte, 32)) // y = 0: order 4
+	if err != nil {
+		t.Fatal(err)
+	}
+	if small.Equal(edwards25519.NewIdentityPoint()) == 1 || new(edwards25519.Point).MultByCofactor(small).Equal(edwards25519.NewIdentityPoint()) != 1 {
+		t.Fatal("the test point is not of small order")
+	}
+	mixed := new(edwards25519.Point).Add(honest.point, small)
+	u := mixed.BytesMontgomery()
+	if edwardsPoint(u) != nil {
+		t.Fatal("a point with a small-order component was converted")
+	}
+	differs := false
+	for range 20 {
+		e := make([]byte, 32)
+		rand.Read(e)
+		s, _ := new(edwards25519.Scalar).SetBytesWithClamping(e)
+		want, _ := curve25519.X25519(e, u)
+		if !bytes.Equal(new(edwards25519.Point).ScalarMult(s, mixed).BytesMontgomery(), want) {
+			differs = true
+		}
+	}
+	if !differs {
+		t.Fatal("the small-order component made no difference: the test proves nothing")
+	}
+	check(t, &x25519Recipient{pub: u, point: edwardsPoint(u)}, 20)
+
+	// Values X25519 accepts that are not canonical points on the curve.
+	var odd [][]byte
+	for v := byte(2); v < 40; v++ {
+		b := append([]byte{v}, make([]byte, 31)...)
+		if edwardsPoint(b) == nil {
+			odd = append(odd, b) // on the twist
+		}
+	}
+	if len(odd) == 0 {
+		t.Fatal("no twist point among 2..39")
+	}
+	top := bytes.Clone(honest.pub)
+	top[31] |= 0x80
+	odd = append(odd, top)
+	for _, b := range odd {
+		if edwardsPoint(b) != nil {
+			t.Fatalf("%x converted", b)
+		}
+		check(t, &x25519Recipient{pub: b}, 5)
 	}
 }

@@ -739,7 +739,9 @@ func writeTarball(opts WriteOptions, files map[string][]byte, manifest []byte) e
 		return fmt.Errorf("backup: %w", err)
 	}
 	tmp := f.Name()
-	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed) // BestSpeed: 0.3 s less for 50,000 objects, 8% larger
+	// BestSpeed: 0.3 s less for 50,000 objects, 8% larger; compressed in
+	// 1 MiB members on every processor while the tar stream is assembled.
+	zw := newParallelGzip(f, gzip.BestSpeed, runtime.GOMAXPROCS(0))
 	tw := tar.NewWriter(zw)
 	add := func(p string, data []byte) error {
 		mode := int64(0o644)
@@ -755,6 +757,7 @@ func writeTarball(opts WriteOptions, files map[string][]byte, manifest []byte) e
 	n := 0
 	for _, p := range sortedKeys(files) {
 		if err := add(p, files[p]); err != nil {
+			zw.Close()
 			f.Close()
 			return fmt.Errorf("backup: write %s (partial backup left in %s): %w", p, tmp, err)
 		}

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"filippo.io/age"
@@ -489,26 +490,33 @@ func writeObjects(ctx context.Context, snap *snapshot.Snapshot, opts WriteOption
 		todo = append(todo, i)
 	}
 
-	// As many workers as processors: more writers creating files in the same
-	// directory only contend for it in the kernel.
+	// As many workers as processors, each taking the next object: a
+	// goroutine per object would grow a fresh stack through age's calls
+	// 50,000 times.
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for _, i := range todo {
+	var next atomic.Int64
+	for range runtime.GOMAXPROCS(0) {
 		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			r, files, err := renderObject(snap.Objects[i].Unstructured, enc)
-			if err != nil {
-				return err
-			}
-			for _, f := range files {
-				if err := tw.put(f.path, f.data); err != nil {
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(todo) {
+					return nil
+				}
+				if err := gctx.Err(); err != nil {
 					return err
 				}
+				i := todo[k]
+				r, files, err := renderObject(snap.Objects[i].Unstructured, enc)
+				if err != nil {
+					return err
+				}
+				for _, f := range files {
+					if err := tw.put(f.path, f.data); err != nil {
+						return err
+					}
+				}
+				out[i] = r
 			}
-			out[i] = r
-			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {

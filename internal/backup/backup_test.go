@@ -500,8 +500,26 @@ kind: ConfigMap
 metadata:
   name: app
   namespace: shop
-  annotations: {team: shop}
+  annotations: {team: shop, backup.shipshape.dev/owners: '[{"apiVersion":"v1","kind":"Foo","name":"x"}]'}
 data: {a: b}
+`},
+		{"owned-by-controller", `apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: web-5d8f
+  namespace: shop
+  ownerReferences:
+  - {apiVersion: apps/v1, kind: Deployment, name: web, uid: u1, controller: true, blockOwnerDeletion: true}
+  - {apiVersion: example.com/v1, kind: Shop, name: main, uid: u2, controller: false}
+spec: {replicas: 2}
+`, `apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: web-5d8f
+  namespace: shop
+  annotations:
+    backup.shipshape.dev/owners: '[{"apiVersion":"apps/v1","kind":"Deployment","name":"web","controller":true,"blockOwnerDeletion":true},{"apiVersion":"example.com/v1","kind":"Shop","name":"main"}]'
+spec: {replicas: 2}
 `},
 		{"token-secret", `apiVersion: v1
 kind: Secret

@@ -7,6 +7,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/shipshape-dev/shipshape/internal/drift"
 )
 
 // Rule is one named cleaning rule: an object it skips, or fields it strips.
@@ -34,8 +36,9 @@ func Rules() []Rule {
 
 // stripped fields, documented for docs/backup.md:
 //   metadata: uid, resourceVersion, generation, creationTimestamp, deletionTimestamp,
-//     deletionGracePeriodSeconds, selfLink, managedFields, ownerReferences,
-//     generateName (when name is set); status;
+//     deletionGracePeriodSeconds, selfLink, managedFields, ownerReferences
+//     (recorded by name in the backup.shipshape.dev/owners annotation for
+//     restore to link again), generateName (when name is set); status;
 //   annotations kubectl.kubernetes.io/last-applied-configuration,
 //     deployment.kubernetes.io/revision, pv.kubernetes.io/bind-completed,
 //     pv.kubernetes.io/bound-by-controller, volume.kubernetes.io/selected-node,
@@ -157,6 +160,14 @@ func clean(in *unstructured.Unstructured) *unstructured.Unstructured {
 	}
 	md, _ := obj.Object["metadata"].(map[string]any)
 	if md != nil {
+		if _, owners := drift.OwnersOf(in); owners != "" {
+			ann, _ := md["annotations"].(map[string]any)
+			if ann == nil {
+				ann = map[string]any{}
+				md["annotations"] = ann
+			}
+			ann[drift.OwnersAnnotation] = owners
+		}
 		for _, f := range []string{"uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp",
 			"deletionGracePeriodSeconds", "selfLink", "managedFields", "ownerReferences"} {
 			delete(md, f)

@@ -18,6 +18,8 @@ import (
 	"filippo.io/age"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"github.com/shipshape-dev/shipshape/internal/drift"
 )
 
 // Limits on what Load reads, so a hostile tarball cannot exhaust memory.
@@ -266,13 +268,16 @@ func attachData(obj *unstructured.Unstructured, ciphertext []byte, ids []age.Ide
 	return nil
 }
 
+// stripBackupAnnotations removes the annotations the writer added for
+// itself, but the owners one (drift.OwnersAnnotation), which restore reads
+// to link the object to its owners again and strips before applying.
 func stripBackupAnnotations(obj *unstructured.Unstructured) {
 	ann := obj.GetAnnotations()
 	if ann == nil {
 		return
 	}
 	for k := range ann {
-		if strings.HasPrefix(k, AnnotationPrefix) {
+		if strings.HasPrefix(k, AnnotationPrefix) && k != drift.OwnersAnnotation {
 			delete(ann, k)
 		}
 	}

@@ -47,7 +47,9 @@ current context with server-side apply, field manager "shipshape", in phases:
 CRDs (waiting until Established and NamesAccepted) → Namespaces → class-like cluster
 objects → RBAC, ServiceAccounts, quotas, limit ranges, network policies → Secrets,
 ConfigMaps → PVs, PVCs → Services, Endpoints → workloads → Ingresses and Gateway
-routes → other custom resources → APIServices → webhook configurations.
+routes → other custom resources → APIServices → webhook configurations. Then objects
+are linked again to the owners the backup recorded by name (field manager
+"shipshape-owners"); a missing owner is reported and its link left out.
 
 Objects whose API the cluster does not serve are listed before anything is applied,
 and skipped. A live object that differs in fields another field manager owns is

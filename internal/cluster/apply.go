@@ -198,9 +198,14 @@ type ApplyOptions struct {
 	// Force takes over fields another field manager owns. Without it, a
 	// conflicting change fails with an error IsConflict recognises.
 	Force bool
+	// FieldManager applies as another field manager than FieldManager,
+	// for a partial object that must not drop the fields the main apply
+	// set (restore's owner references).
+	FieldManager string
 }
 
-// Apply sends obj with server-side apply as field manager "shipshape" and
+// Apply sends obj with server-side apply as field manager "shipshape" (or
+// o.FieldManager) and
 // returns what the server stored (or, with DryRun, would store). obj must
 // carry no managedFields and no resourceVersion; Apply does not change it.
 func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured, o ApplyOptions) (*unstructured.Unstructured, error) {
@@ -221,6 +226,9 @@ func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured, o A
 		return nil, fmt.Errorf("apply %s: encode: %w", describe(obj), err)
 	}
 	po := metav1.PatchOptions{FieldManager: FieldManager}
+	if o.FieldManager != "" {
+		po.FieldManager = o.FieldManager
+	}
 	if o.Force {
 		force := true
 		po.Force = &force

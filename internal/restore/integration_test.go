@@ -494,3 +494,93 @@ func TestRerunAsksNothingForUnchanged(t *testing.T) {
 		t.Errorf("label owner still set: %v", cm.Labels)
 	}
 }
+
+// TestOwnersLinkedAgain: owner references a backup recorded by name are set
+// again with the owners' UIDs in the target, as a separate field manager,
+// once; an owner that does not exist is reported and left out.
+func TestOwnersLinkedAgain(t *testing.T) {
+	env := sandboxtest.Get(t)
+	ctx := context.Background()
+	a, _ := applierFor(t, env)
+	const ns = "owners-test"
+	nsObj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}}}
+	role := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+		"metadata": map[string]any{"name": "owners-test-role"},
+	}}
+	owner := cmObject(ns, "owner", "o")
+	dep := cmObject(ns, "dependent", "d")
+	dep.SetAnnotations(map[string]string{drift.OwnersAnnotation: `[{"apiVersion":"v1","kind":"ConfigMap","name":"owner","controller":true,"blockOwnerDeletion":true},` +
+		`{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","name":"owners-test-role"},{"apiVersion":"v1","kind":"ConfigMap","name":"gone"}]`})
+	tree := []snapshot.Object{{Unstructured: nsObj}, {Unstructured: role}, owner, dep}
+
+	depItem := func(res *restore.Result) restore.Item {
+		for _, it := range res.Items {
+			if it.Key.Name == "dependent" {
+				return it
+			}
+		}
+		t.Fatal("no item for the dependent")
+		return restore.Item{}
+	}
+	res, err := restore.Run(ctx, a, tree, restore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Complete() {
+		t.Fatalf("incomplete: %+v", res.Items)
+	}
+	it := depItem(res)
+	if !strings.Contains(it.Detail, "owner references set: ConfigMap/owner, ClusterRole/owners-test-role") ||
+		!strings.Contains(it.Detail, "owner ConfigMap/gone not found") {
+		t.Errorf("detail %q", it.Detail)
+	}
+
+	cs := env.Clientset(t)
+	liveOwner, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "owner", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	liveRole, err := cs.RbacV1().ClusterRoles().Get(ctx, "owners-test-role", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	liveDep, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "dependent", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := liveDep.OwnerReferences
+	if len(refs) != 2 || refs[0].UID != liveOwner.UID || refs[0].Controller == nil || !*refs[0].Controller ||
+		refs[0].BlockOwnerDeletion == nil || !*refs[0].BlockOwnerDeletion || refs[1].UID != liveRole.UID || refs[1].Controller != nil {
+		t.Fatalf("owner references %+v", refs)
+	}
+	if liveDep.Data["k"] != "d" {
+		t.Errorf("the owners' apply dropped the data: %v", liveDep.Data)
+	}
+	if _, ok := liveDep.Annotations[drift.OwnersAnnotation]; ok {
+		t.Error("the backup annotation reached the cluster")
+	}
+	managers := map[string]bool{}
+	for _, mf := range liveDep.ManagedFields {
+		managers[mf.Manager] = true
+	}
+	if !managers[cluster.FieldManager] || !managers[restore.OwnersFieldManager] {
+		t.Errorf("field managers %v", managers)
+	}
+
+	// A rerun finds the links in place and writes nothing.
+	res, err = restore.Run(ctx, a, tree, restore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := depItem(res); it.Action != restore.Unchanged || strings.Contains(it.Detail, "owner references set") {
+		t.Errorf("rerun: %s, %q", it.Action, it.Detail)
+	}
+	again, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "dependent", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.ResourceVersion != liveDep.ResourceVersion {
+		t.Error("the rerun wrote the dependent again")
+	}
+}

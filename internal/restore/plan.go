@@ -96,6 +96,11 @@ func makePlan(t Target, objects []snapshot.Object, o Options) ([]*planned, error
 		}
 		obj := drift.Clean(so.Unstructured)
 		p := &planned{obj: obj, item: Item{Origin: so.Origin, Phase: PhaseOf(gk)}}
+		if owners, err := drift.RecordedOwners(so.Unstructured); err != nil {
+			p.item.Detail = err.Error() + ": restored without owner references"
+		} else {
+			p.owners = owners
+		}
 		if obj.GetName() == "" {
 			p.item.Key = drift.KeyOf(obj)
 			p.item.Action = Failed

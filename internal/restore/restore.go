@@ -137,6 +137,9 @@ type planned struct {
 	// is then the object, or nil when it does not exist.
 	known bool
 	live  *unstructured.Unstructured
+	// owners are the owners the backup recorded by name, linked again
+	// once every phase is applied.
+	owners []drift.Owner
 }
 
 // Run restores objects into t. Objects are cleaned of server-set fields
@@ -248,6 +251,11 @@ func Run(ctx context.Context, t Target, objects []snapshot.Object, o Options) (*
 				return res, err
 			}
 			t.Refresh()
+		}
+	}
+	if !o.DryRun {
+		if err := linkOwners(ctx, t, plan, o); err != nil {
+			return res, err
 		}
 	}
 	return res, nil

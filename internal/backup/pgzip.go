@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"sync/atomic"
 )
 
 // gzipChunk is how much of the stream one gzip member holds.
@@ -23,6 +24,8 @@ type parallelGzip struct {
 	queue chan chan chunk // the chunks' results, in input order
 	done  chan error      // the writer goroutine's result
 	err   error
+	// failed is the drain's first error, for Write to stop early.
+	failed atomic.Pointer[error]
 	// flushed: a chunk was handed on.
 	flushed bool
 }
@@ -56,12 +59,20 @@ func (z *parallelGzip) drain() {
 		if err == nil {
 			_, err = z.w.Write(c.data)
 		}
+		if err != nil && z.failed.Load() == nil {
+			z.failed.Store(&err)
+		}
 		<-z.slots
 	}
 	z.done <- err
 }
 
+// Write buffers p and hands on full chunks. It fails once writing a
+// compressed chunk has failed; the error is also Close's.
 func (z *parallelGzip) Write(p []byte) (int, error) {
+	if e := z.failed.Load(); e != nil {
+		return 0, *e
+	}
 	n := len(p)
 	for len(p) > 0 {
 		if z.buf == nil {

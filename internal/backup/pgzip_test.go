@@ -93,6 +93,16 @@ func TestParallelGzipWriteError(t *testing.T) {
 	if _, err := z.Write(data); err != nil {
 		t.Fatal(err)
 	}
+	// Later writes fail once the error is known (the drain may take a moment).
+	var werr error
+	for range 1000 {
+		if _, werr = z.Write(data[:gzipChunk]); werr != nil {
+			break
+		}
+	}
+	if werr == nil || werr.Error() != "disk full" {
+		t.Errorf("Write after the failure: %v, want the writer's error", werr)
+	}
 	if err := z.Close(); err == nil || err.Error() != "disk full" {
 		t.Fatalf("Close: %v, want the writer's error", err)
 	}

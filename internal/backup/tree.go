@@ -24,10 +24,15 @@ import (
 // and written, sorted, by writeTarball. Either way the sha256 of every file
 // is recorded for the manifest.
 //
-// Files are created by one goroutine: callers render and encrypt in
-// parallel, but creating files in parallel only makes the kernel serialize
-// on the directory (and the file system's journal), measurably slower than
-// one writer. put hands the bytes over and returns.
+// Files are created by two goroutines while callers render and encrypt in
+// parallel. Creating a file is mostly kernel time, so a second writer
+// overlaps it with the first's; more only contend for the directory (most
+// files of a large backup share one) and the file system's journal.
+// BenchmarkBackup compares two writers with one. put hands the bytes over
+// and returns.
+// fileWriters is the number of goroutines creating files.
+const fileWriters = 2
+
 type treeWriter struct {
 	// tmp is the temporary directory tree, "" for a tarball.
 	tmp string
@@ -87,7 +92,10 @@ func newTreeWriter(opts WriteOptions, prev map[string][]byte, prevIsDir bool) (*
 	}
 	w.queue = make(chan file, 512)
 	w.stopped = make(chan struct{})
-	n := max(opts.writers, 1)
+	n := opts.writers
+	if n <= 0 {
+		n = fileWriters
+	}
 	var wg sync.WaitGroup
 	wg.Add(n)
 	for range n {

@@ -55,7 +55,8 @@ type WriteOptions struct {
 
 	// afterFile, in tests, runs after each file written to the temporary target.
 	afterFile func(n int)
-	// writers, in benchmarks, is the number of goroutines creating files; 0 means one.
+	// writers, in benchmarks, is the number of goroutines creating files;
+	// 0 means fileWriters.
 	writers int
 }
 

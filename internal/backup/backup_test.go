@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -602,6 +603,51 @@ func TestWriteFailureSurfaces(t *testing.T) {
 	}
 	if broke == "" || !strings.Contains(err.Error(), "partial backup left in "+broke) {
 		t.Errorf("error %q does not say where the partial backup is (%s)", err, broke)
+	}
+	if diff := cmp.Diff(before, snapshotFiles(t, out)); diff != "" {
+		t.Errorf("previous backup changed:\n%s", diff)
+	}
+	if _, err := Load(ctx, out, Options{Identities: []age.Identity{id}}); err != nil {
+		t.Errorf("previous backup: %v", err)
+	}
+}
+
+// TestTreeChangedMidway: a file removed from the partial tree while the
+// backup is written (a cleanup job, a person) fails the backup instead of
+// renaming a tree into place that lacks a file its manifest lists.
+func TestTreeChangedMidway(t *testing.T) {
+	ctx := context.Background()
+	id, r := testKey(t)
+	parent := t.TempDir()
+	out := filepath.Join(parent, "b")
+	if _, err := Write(ctx, testSnapshot(t), WriteOptions{Out: out, Recipients: []Recipient{r}}); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshotFiles(t, out)
+	var removed string
+	_, err := Write(ctx, testSnapshot(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: new, namespace: shop, uid: c2}"),
+		WriteOptions{Out: out, Recipients: []Recipient{r}, afterFile: func(n int) {
+			if n != 2 {
+				return
+			}
+			partials, _ := filepath.Glob(filepath.Join(parent, ".b.partial-*"))
+			if len(partials) != 1 {
+				t.Errorf("partial trees: %v", partials)
+				return
+			}
+			_ = filepath.WalkDir(partials[0], func(p string, d fs.DirEntry, err error) error {
+				if err == nil && removed == "" && d.Type().IsRegular() {
+					removed = p
+					return os.Remove(p)
+				}
+				return nil
+			})
+		}})
+	if removed == "" {
+		t.Fatal("no file was removed: the test proves nothing")
+	}
+	if err == nil || !strings.Contains(err.Error(), "something changed it") {
+		t.Fatalf("err = %v, want the backup to fail on the changed tree", err)
 	}
 	if diff := cmp.Diff(before, snapshotFiles(t, out)); diff != "" {
 		t.Errorf("previous backup changed:\n%s", diff)

@@ -227,7 +227,15 @@ func (w *treeWriter) failed(p string, err error) error {
 }
 
 // ensureDir creates a directory of the temporary tree once.
+// ensureDir creates directory d of the temporary tree, and its parents,
+// once. Each level is made with Mkdir, never MkdirAll from the top: if the
+// temporary tree is removed or replaced midway, the next directory fails
+// to be made instead of bringing back an empty tree that would lack the
+// files already written.
 func (w *treeWriter) ensureDir(d string) error {
+	if d == "." || d == "" {
+		return nil
+	}
 	w.mu.Lock()
 	o := w.dirs[d]
 	if o == nil {
@@ -235,7 +243,12 @@ func (w *treeWriter) ensureDir(d string) error {
 		w.dirs[d] = o
 	}
 	w.mu.Unlock()
-	o.once.Do(func() { o.err = os.MkdirAll(filepath.Join(w.tmp, filepath.FromSlash(d)), 0o755) })
+	o.once.Do(func() {
+		if o.err = w.ensureDir(path.Dir(d)); o.err != nil {
+			return
+		}
+		o.err = os.Mkdir(filepath.Join(w.tmp, filepath.FromSlash(d)), 0o755)
+	})
 	return o.err
 }
 
@@ -262,10 +275,37 @@ func (w *treeWriter) discard() {
 
 // finishDir writes manifest.yaml last into the temporary tree, carries over
 // what the backup does not own from the target, and renames it into place.
+// complete checks that the temporary tree holds every file the backup
+// made, before the manifest vouches for them: a tree that something else
+// changed midway (a cleanup job, a person) is left as a partial backup.
+// It reads the directories only, no file.
+func (w *treeWriter) complete() error {
+	n := 0
+	err := filepath.WalkDir(w.tmp, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return w.failed(".", err)
+	}
+	if n != len(w.sums) {
+		return w.failed(".", fmt.Errorf("the tree holds %d files, the backup made %d: something changed it while it was written", n, len(w.sums)))
+	}
+	return nil
+}
+
 func (w *treeWriter) finishDir(out string, manifest []byte) error {
 	out = filepath.Clean(out)
 	tmp := w.tmp
 	if err := w.flush(); err != nil {
+		return err
+	}
+	if err := w.complete(); err != nil {
 		return err
 	}
 	if err := writeFile(filepath.Join(tmp, ManifestFile), manifest); err != nil {

@@ -280,16 +280,7 @@ func (w *treeWriter) discard() {
 // changed midway (a cleanup job, a person) is left as a partial backup.
 // It reads the directories only, no file.
 func (w *treeWriter) complete() error {
-	n := 0
-	err := filepath.WalkDir(w.tmp, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			n++
-		}
-		return nil
-	})
+	n, err := countFiles(w.tmp)
 	if err != nil {
 		return w.failed(".", err)
 	}
@@ -297,6 +288,34 @@ func (w *treeWriter) complete() error {
 		return w.failed(".", fmt.Errorf("the tree holds %d files, the backup made %d: something changed it while it was written", n, len(w.sums)))
 	}
 	return nil
+}
+
+// countFiles counts the regular files under dir, reading each directory
+// unsorted.
+func countFiles(dir string) (int, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return 0, err
+	}
+	entries, err := f.ReadDir(-1)
+	f.Close()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		switch {
+		case e.IsDir():
+			k, err := countFiles(filepath.Join(dir, e.Name()))
+			if err != nil {
+				return 0, err
+			}
+			n += k
+		case e.Type().IsRegular():
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (w *treeWriter) finishDir(out string, manifest []byte) error {

@@ -511,7 +511,7 @@ func TestOwnersLinkedAgain(t *testing.T) {
 	owner := cmObject(ns, "owner", "o")
 	dep := cmObject(ns, "dependent", "d")
 	dep.SetAnnotations(map[string]string{drift.OwnersAnnotation: `[{"apiVersion":"v1","kind":"ConfigMap","name":"owner","controller":true,"blockOwnerDeletion":true},` +
-		`{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","name":"owners-test-role"},{"apiVersion":"v1","kind":"ConfigMap","name":"gone"}]`})
+		`{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","name":"owners-test-role"},{"apiVersion":"v1","kind":"ConfigMap","name":"gone"},{"apiVersion":"example.org/v1","kind":"Gadget","name":"g"}]`})
 	tree := []snapshot.Object{{Unstructured: nsObj}, {Unstructured: role}, owner, dep}
 
 	depItem := func(res *restore.Result) restore.Item {
@@ -532,7 +532,8 @@ func TestOwnersLinkedAgain(t *testing.T) {
 	}
 	it := depItem(res)
 	if !strings.Contains(it.Detail, "owner references set: ConfigMap/owner, ClusterRole/owners-test-role") ||
-		!strings.Contains(it.Detail, "owner ConfigMap/gone not found") {
+		!strings.Contains(it.Detail, "owner ConfigMap/gone not found") ||
+		!strings.Contains(it.Detail, "owner Gadget/g could not be read (") {
 		t.Errorf("detail %q", it.Detail)
 	}
 

@@ -80,7 +80,11 @@ func linkOne(ctx context.Context, t Target, p *planned, o Options, uidOf func(co
 		ref.SetName(ow.Name)
 		ref.SetNamespace(p.obj.GetNamespace()) // ignored for a cluster-scoped owner
 		uid, err := uidOf(ctx, ref)
-		if err != nil || uid == "" {
+		if err != nil {
+			p.note("owner " + ow.String() + " could not be read (" + err.Error() + "): restored without that link")
+			continue
+		}
+		if uid == "" {
 			missing = append(missing, ow.String())
 			continue
 		}

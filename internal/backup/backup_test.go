@@ -522,6 +522,24 @@ metadata:
     backup.shipshape.dev/owners: '[{"apiVersion":"apps/v1","kind":"Deployment","name":"web","controller":true,"blockOwnerDeletion":true},{"apiVersion":"example.com/v1","kind":"Shop","name":"main"}]'
 spec: {replicas: 2}
 `},
+		{"stale-backup-annotations", `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: applied-from-a-tree
+  namespace: shop
+  annotations:
+    team: shop
+    backup.shipshape.dev/owners: '[{"apiVersion":"v1","kind":"ConfigMap","name":"old"}]'
+    backup.shipshape.dev/data-hmac: "00"
+data: {a: b}
+`, `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: applied-from-a-tree
+  namespace: shop
+  annotations: {team: shop}
+data: {a: b}
+`},
 		{"token-secret", `apiVersion: v1
 kind: Secret
 type: kubernetes.io/service-account-token

@@ -160,14 +160,6 @@ func clean(in *unstructured.Unstructured) *unstructured.Unstructured {
 	}
 	md, _ := obj.Object["metadata"].(map[string]any)
 	if md != nil {
-		if _, owners := drift.OwnersOf(in); owners != "" {
-			ann, _ := md["annotations"].(map[string]any)
-			if ann == nil {
-				ann = map[string]any{}
-				md["annotations"] = ann
-			}
-			ann[drift.OwnersAnnotation] = owners
-		}
 		for _, f := range []string{"uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp",
 			"deletionGracePeriodSeconds", "selfLink", "managedFields", "ownerReferences"} {
 			delete(md, f)
@@ -179,11 +171,27 @@ func clean(in *unstructured.Unstructured) *unstructured.Unstructured {
 			for _, a := range strippedAnnotations {
 				delete(ann, a)
 			}
+			for k := range ann {
+				// A live object carries them only when a backup tree was
+				// applied by another tool: they describe that backup, not
+				// this object. The owners annotation is made again below.
+				if strings.HasPrefix(k, AnnotationPrefix) {
+					delete(ann, k)
+				}
+			}
 			if len(ann) == 0 {
 				delete(md, "annotations")
 			}
 		} else if v, ok := md["annotations"]; ok && v == nil {
 			delete(md, "annotations")
+		}
+		if _, owners := drift.OwnersOf(in); owners != "" {
+			ann, _ := md["annotations"].(map[string]any)
+			if ann == nil {
+				ann = map[string]any{}
+				md["annotations"] = ann
+			}
+			ann[drift.OwnersAnnotation] = owners
 		}
 		if labels, ok := md["labels"].(map[string]any); ok && len(labels) == 0 || md["labels"] == nil {
 			delete(md, "labels")

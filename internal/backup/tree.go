@@ -30,9 +30,6 @@ import (
 // files of a large backup share one) and the file system's journal.
 // BenchmarkBackup compares two writers with one. put hands the bytes over
 // and returns.
-// fileWriters is the number of goroutines creating files.
-const fileWriters = 2
-
 type treeWriter struct {
 	// tmp is the temporary directory tree, "" for a tarball.
 	tmp string
@@ -59,6 +56,9 @@ type treeWriter struct {
 	closed  sync.Once
 	werr    error
 }
+
+// fileWriters is the number of goroutines creating files.
+const fileWriters = 2
 
 type dirOnce struct {
 	once sync.Once
@@ -226,7 +226,6 @@ func (w *treeWriter) failed(p string, err error) error {
 	return fmt.Errorf("backup: write %s (partial backup left in %s): %w", p, w.tmp, err)
 }
 
-// ensureDir creates a directory of the temporary tree once.
 // ensureDir creates directory d of the temporary tree, and its parents,
 // once. Each level is made with Mkdir, never MkdirAll from the top: if the
 // temporary tree is removed or replaced midway, the next directory fails
@@ -273,8 +272,6 @@ func (w *treeWriter) discard() {
 	}
 }
 
-// finishDir writes manifest.yaml last into the temporary tree, carries over
-// what the backup does not own from the target, and renames it into place.
 // complete checks that the temporary tree holds every file the backup
 // made, before the manifest vouches for them: a tree that something else
 // changed midway (a cleanup job, a person) is left as a partial backup.
@@ -318,6 +315,8 @@ func countFiles(dir string) (int, error) {
 	return n, nil
 }
 
+// finishDir writes manifest.yaml last into the temporary tree, carries over
+// what the backup does not own from the target, and renames it into place.
 func (w *treeWriter) finishDir(out string, manifest []byte) error {
 	out = filepath.Clean(out)
 	tmp := w.tmp

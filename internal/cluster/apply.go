@@ -205,9 +205,9 @@ type ApplyOptions struct {
 }
 
 // Apply sends obj with server-side apply as field manager "shipshape" (or
-// o.FieldManager) and
-// returns what the server stored (or, with DryRun, would store). obj must
-// carry no managedFields and no resourceVersion; Apply does not change it.
+// o.FieldManager) and returns what the server stored (or, with DryRun,
+// would store). obj must carry no managedFields and no resourceVersion;
+// Apply does not change it.
 func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured, o ApplyOptions) (*unstructured.Unstructured, error) {
 	ri, ns, err := a.resourceFor(obj)
 	if err != nil {

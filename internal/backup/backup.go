@@ -16,6 +16,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/shipshape-dev/shipshape/internal/drift"
 )
 
 // FormatVersion identifies the layout of a backup tree in manifest.yaml.
@@ -33,7 +35,7 @@ const (
 // Annotations the writer adds to the YAML of an object whose data is
 // encrypted. Load removes every annotation with AnnotationPrefix.
 const (
-	AnnotationPrefix = "backup.shipshape.dev/"
+	AnnotationPrefix = drift.BackupAnnotationPrefix
 	// AnnotationDataFile names the encrypted data file, relative to the object's file.
 	AnnotationDataFile = AnnotationPrefix + "data-file"
 	// AnnotationDataHMAC is the hex HMAC-SHA256 of the canonical plaintext data.

@@ -587,10 +587,12 @@ metadata: {name: n1}
 	}
 }
 
-// TestWriteFailureSurfaces: a file the writer cannot create fails the
-// backup with the path and where the partial tree is, and the previous
-// backup stays as it was.
-func TestWriteFailureSurfaces(t *testing.T) {
+// backupWithFault backs up into a directory, then backs a changed cluster
+// up into it while fault runs on the partial tree after the n-th file, and
+// returns the second backup's error. It checks that the first backup stays
+// as it was and still loads.
+func backupWithFault(t *testing.T, n int, fault func(partial string)) error {
+	t.Helper()
 	ctx := context.Background()
 	id, r := testKey(t)
 	parent := t.TempDir()
@@ -599,34 +601,44 @@ func TestWriteFailureSurfaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := snapshotFiles(t, out)
-	var broke string
 	_, err := Write(ctx, testSnapshot(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: new, namespace: shop, uid: c2}"),
-		WriteOptions{Out: out, Recipients: []Recipient{r}, afterFile: func(n int) {
-			if n != 1 {
+		WriteOptions{Out: out, Recipients: []Recipient{r}, afterFile: func(k int) {
+			if k != n {
 				return
 			}
-			// Pull the partial tree away and put a file in its place:
-			// every later file fails to be created.
 			partials, _ := filepath.Glob(filepath.Join(parent, ".b.partial-*"))
 			if len(partials) != 1 {
 				t.Errorf("partial trees: %v", partials)
 				return
 			}
-			broke = partials[0]
-			_ = os.RemoveAll(broke)
-			_ = os.WriteFile(broke, []byte("in the way\n"), 0o600)
+			fault(partials[0])
 		}})
-	if err == nil {
-		t.Fatal("the backup succeeded although its files could not be written")
-	}
-	if broke == "" || !strings.Contains(err.Error(), "partial backup left in "+broke) {
-		t.Errorf("error %q does not say where the partial backup is (%s)", err, broke)
-	}
 	if diff := cmp.Diff(before, snapshotFiles(t, out)); diff != "" {
 		t.Errorf("previous backup changed:\n%s", diff)
 	}
 	if _, err := Load(ctx, out, Options{Identities: []age.Identity{id}}); err != nil {
 		t.Errorf("previous backup: %v", err)
+	}
+	return err
+}
+
+// TestWriteFailureSurfaces: a file the writer cannot create fails the
+// backup with the path and where the partial tree is, and the previous
+// backup stays as it was.
+func TestWriteFailureSurfaces(t *testing.T) {
+	var broke string
+	err := backupWithFault(t, 1, func(partial string) {
+		// Pull the partial tree away and put a file in its place: every
+		// later file fails to be created.
+		broke = partial
+		_ = os.RemoveAll(broke)
+		_ = os.WriteFile(broke, []byte("in the way\n"), 0o600)
+	})
+	if err == nil {
+		t.Fatal("the backup succeeded although its files could not be written")
+	}
+	if broke == "" || !strings.Contains(err.Error(), "partial backup left in "+broke) {
+		t.Errorf("error %q does not say where the partial backup is (%s)", err, broke)
 	}
 }
 
@@ -634,43 +646,20 @@ func TestWriteFailureSurfaces(t *testing.T) {
 // backup is written (a cleanup job, a person) fails the backup instead of
 // renaming a tree into place that lacks a file its manifest lists.
 func TestTreeChangedMidway(t *testing.T) {
-	ctx := context.Background()
-	id, r := testKey(t)
-	parent := t.TempDir()
-	out := filepath.Join(parent, "b")
-	if _, err := Write(ctx, testSnapshot(t), WriteOptions{Out: out, Recipients: []Recipient{r}}); err != nil {
-		t.Fatal(err)
-	}
-	before := snapshotFiles(t, out)
 	var removed string
-	_, err := Write(ctx, testSnapshot(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: new, namespace: shop, uid: c2}"),
-		WriteOptions{Out: out, Recipients: []Recipient{r}, afterFile: func(n int) {
-			if n != 2 {
-				return
+	err := backupWithFault(t, 2, func(partial string) {
+		_ = filepath.WalkDir(partial, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && removed == "" && d.Type().IsRegular() {
+				removed = p
+				return os.Remove(p)
 			}
-			partials, _ := filepath.Glob(filepath.Join(parent, ".b.partial-*"))
-			if len(partials) != 1 {
-				t.Errorf("partial trees: %v", partials)
-				return
-			}
-			_ = filepath.WalkDir(partials[0], func(p string, d fs.DirEntry, err error) error {
-				if err == nil && removed == "" && d.Type().IsRegular() {
-					removed = p
-					return os.Remove(p)
-				}
-				return nil
-			})
-		}})
+			return nil
+		})
+	})
 	if removed == "" {
 		t.Fatal("no file was removed: the test proves nothing")
 	}
 	if err == nil || !strings.Contains(err.Error(), "something changed it") {
 		t.Fatalf("err = %v, want the backup to fail on the changed tree", err)
-	}
-	if diff := cmp.Diff(before, snapshotFiles(t, out)); diff != "" {
-		t.Errorf("previous backup changed:\n%s", diff)
-	}
-	if _, err := Load(ctx, out, Options{Identities: []age.Identity{id}}); err != nil {
-		t.Errorf("previous backup: %v", err)
 	}
 }

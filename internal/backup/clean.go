@@ -160,8 +160,7 @@ func clean(in *unstructured.Unstructured) *unstructured.Unstructured {
 	}
 	md, _ := obj.Object["metadata"].(map[string]any)
 	if md != nil {
-		for _, f := range []string{"uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp",
-			"deletionGracePeriodSeconds", "selfLink", "managedFields", "ownerReferences"} {
+		for _, f := range drift.ServerMetadata {
 			delete(md, f)
 		}
 		if name, _ := md["name"].(string); name != "" {

@@ -20,8 +20,10 @@ import (
 // are not desired state and restore strips them.
 const BackupAnnotationPrefix = "backup.shipshape.dev/"
 
-// noiseMetadata are metadata fields the server sets.
-var noiseMetadata = []string{
+// ServerMetadata are the metadata fields the server sets (ownerReferences
+// among them: they name owners by UID, which a restored owner does not
+// keep).
+var ServerMetadata = []string{
 	"uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp",
 	"deletionGracePeriodSeconds", "selfLink", "managedFields", "ownerReferences",
 }
@@ -48,7 +50,7 @@ func Clean(obj *unstructured.Unstructured) *unstructured.Unstructured {
 	c := obj.DeepCopy()
 	md, _ := c.Object["metadata"].(map[string]any)
 	if md != nil {
-		for _, f := range noiseMetadata {
+		for _, f := range ServerMetadata {
 			delete(md, f)
 		}
 		if name, _ := md["name"].(string); name != "" {

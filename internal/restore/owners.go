@@ -103,10 +103,13 @@ func linkOne(ctx context.Context, t Target, p *planned, o Options, uidOf func(co
 	if len(refs) == 0 {
 		return
 	}
-	live, err := t.Get(ctx, p.obj)
-	if err != nil || live == nil {
-		p.note("owner references not set: the object could not be read back")
-		return
+	live := p.stored // what the apply stored, or the live copy it compared with
+	if live == nil {
+		var err error
+		if live, err = t.Get(ctx, p.obj); err != nil || live == nil {
+			p.note("owner references not set: the object could not be read back")
+			return
+		}
 	}
 	if hasRefs(live.GetOwnerReferences(), refs) {
 		return

@@ -140,6 +140,9 @@ type planned struct {
 	// owners are the owners the backup recorded by name, linked again
 	// once every phase is applied.
 	owners []drift.Owner
+	// stored is the object as the server held it once applyOne was done
+	// (nil in a dry run, or when it failed).
+	stored *unstructured.Unstructured
 }
 
 // Run restores objects into t. Objects are cleaned of server-set fields
@@ -343,16 +346,21 @@ func applyOne(ctx context.Context, t Target, p *planned, o Options) error {
 		}
 	}
 	if live == nil {
-		if _, err := t.Apply(ctx, p.obj, cluster.ApplyOptions{DryRun: o.DryRun, Force: o.ForceConflicts}); err != nil {
+		out, err := t.Apply(ctx, p.obj, cluster.ApplyOptions{DryRun: o.DryRun, Force: o.ForceConflicts})
+		if err != nil {
 			return p.fail(ctx, err)
 		}
 		p.item.Action = Create
+		if !o.DryRun {
+			p.stored = out
+		}
 		return nil
 	}
 	// Most objects of a rerun or a restore into a cluster that has them are
 	// as desired: then the live copy shows it and no dry run is needed.
 	if trustLive && provablyUnchanged(p.obj, live) {
 		p.item.Action = Unchanged
+		p.stored = live
 		return nil
 	}
 	dry, err := t.Apply(ctx, p.obj, cluster.ApplyOptions{DryRun: true, Force: o.ForceConflicts})
@@ -362,13 +370,16 @@ func applyOne(ctx context.Context, t Target, p *planned, o Options) error {
 	changes := drift.Compare(live, dry, drift.Exact)
 	if len(changes) == 0 {
 		p.item.Action = Unchanged
+		p.stored = live
 		return nil
 	}
 	p.item.Changes = changes
 	if !o.DryRun {
-		if _, err := t.Apply(ctx, p.obj, cluster.ApplyOptions{Force: o.ForceConflicts}); err != nil {
+		out, err := t.Apply(ctx, p.obj, cluster.ApplyOptions{Force: o.ForceConflicts})
+		if err != nil {
 			return p.fail(ctx, err)
 		}
+		p.stored = out
 	}
 	p.item.Action = Update
 	return nil

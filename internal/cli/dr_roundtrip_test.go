@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -109,7 +110,26 @@ func drSeed(t *testing.T, env *sandboxtest.Env) []string {
 			t.Fatalf("seed %s %s: %v", gvk.Kind, u.GetName(), err)
 		}
 		if u.GetNamespace() == "" && gvk.Kind != "Namespace" {
-			t.Cleanup(func() { _ = ri.Delete(context.Background(), u.GetName(), metav1.DeleteOptions{}) })
+			t.Cleanup(func() {
+				bg := context.Background()
+				_ = ri.Delete(bg, u.GetName(), metav1.DeleteOptions{})
+				if gvk.Kind != "CustomResourceDefinition" {
+					return
+				}
+				// Wait until it is gone: while it terminates, discovery
+				// still lists its resource, and a later test's scan of the
+				// shared sandbox would be partial.
+				sandboxtest.Eventually(t, time.Minute, "delete CRD "+u.GetName(), func() error {
+					_, err := ri.Get(bg, u.GetName(), metav1.GetOptions{})
+					switch {
+					case apierrors.IsNotFound(err):
+						return nil
+					case err == nil:
+						return errors.New("still there")
+					}
+					return err
+				})
+			})
 		}
 		if gvk.Kind != "Lease" { // ephemeral: the backup skips it
 			g := gvk.Group

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -583,5 +584,109 @@ func TestOwnersLinkedAgain(t *testing.T) {
 	}
 	if again.ResourceVersion != liveDep.ResourceVersion {
 		t.Error("the rerun wrote the dependent again")
+	}
+}
+
+// laggingDiscovery hides one API group from the mapper until it has been
+// refreshed a few times: the API server's discovery document trails a new
+// CRD's Established condition in the same way.
+type laggingDiscovery struct {
+	*cluster.Applier
+	group     string
+	mu        sync.Mutex
+	refreshes int
+}
+
+const discoveryLag = 3
+
+func (l *laggingDiscovery) Refresh() {
+	l.mu.Lock()
+	l.refreshes++
+	l.mu.Unlock()
+	l.Applier.Refresh()
+}
+
+func (l *laggingDiscovery) hidden(gvk schema.GroupVersionKind) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if gvk.Group == l.group && l.refreshes < discoveryLag {
+		return fmt.Errorf("%s: %w", gvk, cluster.ErrNotServed)
+	}
+	return nil
+}
+
+func (l *laggingDiscovery) Mapping(gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
+	if err := l.hidden(gvk); err != nil {
+		return nil, err
+	}
+	return l.Applier.Mapping(gvk)
+}
+
+func (l *laggingDiscovery) Get(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	if err := l.hidden(obj.GroupVersionKind()); err != nil {
+		return nil, err
+	}
+	return l.Applier.Get(ctx, obj)
+}
+
+func (l *laggingDiscovery) List(ctx context.Context, gvk schema.GroupVersionKind, ns string) ([]*unstructured.Unstructured, error) {
+	if err := l.hidden(gvk); err != nil {
+		return nil, err
+	}
+	return l.Applier.List(ctx, gvk, ns)
+}
+
+func (l *laggingDiscovery) Apply(ctx context.Context, obj *unstructured.Unstructured, o cluster.ApplyOptions) (*unstructured.Unstructured, error) {
+	if err := l.hidden(obj.GroupVersionKind()); err != nil {
+		return nil, err
+	}
+	return l.Applier.Apply(ctx, obj, o)
+}
+
+// TestNewKindsWaitForDiscovery: objects of a kind whose CRD the restore
+// creates are applied once discovery serves the kind, even when discovery
+// lags the CRD's Established condition.
+func TestNewKindsWaitForDiscovery(t *testing.T) {
+	env := sandboxtest.Get(t)
+	ctx := context.Background()
+	a, _ := applierFor(t, env)
+	const group = "lag.shipshape.test"
+	crd := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+		"metadata": map[string]any{"name": "sprockets." + group},
+		"spec": map[string]any{
+			"group": group, "scope": "Namespaced",
+			"names": map[string]any{"kind": "Sprocket", "plural": "sprockets", "singular": "sprocket", "listKind": "SprocketList"},
+			"versions": []any{map[string]any{
+				"name": "v1", "served": true, "storage": true,
+				"schema": map[string]any{"openAPIV3Schema": map[string]any{
+					"type": "object", "x-kubernetes-preserve-unknown-fields": true,
+				}},
+			}},
+		},
+	}}
+	sprocket := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": group + "/v1", "kind": "Sprocket",
+		"metadata": map[string]any{"name": "s1", "namespace": "default"},
+		"spec":     map[string]any{"teeth": int64(12)},
+	}}
+	tree := []snapshot.Object{
+		{Unstructured: crd, Origin: snapshot.Origin{Path: "crd.yaml", Line: 1}},
+		{Unstructured: sprocket, Origin: snapshot.Origin{Path: "sprocket.yaml", Line: 1}},
+	}
+	lag := &laggingDiscovery{Applier: a, group: group}
+	res, err := restore.Run(ctx, lag, tree, restore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nd := notDone(res); len(nd) > 0 {
+		t.Fatalf("restore failed for:\n%s", strings.Join(nd, "\n"))
+	}
+	if lag.refreshes < discoveryLag {
+		t.Fatalf("discovery refreshed %d times, the lag is %d: the test shows nothing", lag.refreshes, discoveryLag)
+	}
+	live, err := a.Get(ctx, sprocket)
+	if err != nil || live == nil {
+		t.Fatalf("the Sprocket is not in the cluster: %v", err)
 	}
 }

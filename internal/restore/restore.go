@@ -253,7 +253,9 @@ func Run(ctx context.Context, t Target, objects []snapshot.Object, o Options) (*
 			if err := waitCRDs(ctx, t, items, o.CRDTimeout); err != nil {
 				return res, err
 			}
-			t.Refresh()
+			if err := waitServed(ctx, t, items, plan, o.CRDTimeout); err != nil {
+				return res, err
+			}
 		}
 	}
 	if !o.DryRun {
@@ -432,6 +434,50 @@ func waitCRDs(ctx context.Context, t Target, items []*planned, timeout time.Dura
 		return fmt.Errorf("restore stopped after the CRD phase: %w", err)
 	}
 	return nil
+}
+
+// servedPoll is how often waitServed asks discovery again.
+const servedPoll = 100 * time.Millisecond
+
+// waitServed waits until discovery lists every kind that the CRDs applied
+// in crds define and that objects of the plan need. A CRD is Established
+// before the API server's discovery document shows its group, so the first
+// objects of a new kind could otherwise be reported unserved. Kinds still
+// missing at the timeout are left to be reported as unserved, one by one,
+// by the apply that follows.
+func waitServed(ctx context.Context, t Target, crds, plan []*planned, timeout time.Duration) error {
+	ready := map[schema.GroupKind]bool{}
+	for _, p := range crds {
+		switch p.item.Action {
+		case Create, Update, Unchanged:
+			group, _, _ := unstructured.NestedString(p.obj.Object, "spec", "group")
+			kind, _, _ := unstructured.NestedString(p.obj.Object, "spec", "names", "kind")
+			ready[schema.GroupKind{Group: group, Kind: kind}] = true
+		}
+	}
+	want := map[schema.GroupVersionKind]bool{}
+	for _, p := range plan {
+		if gvk := p.obj.GroupVersionKind(); p.crd && p.item.Action == "" && ready[gvk.GroupKind()] {
+			want[gvk] = true
+		}
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		t.Refresh()
+		for gvk := range want {
+			if _, err := t.Mapping(gvk); err == nil {
+				delete(want, gvk)
+			}
+		}
+		if len(want) == 0 || time.Now().After(deadline) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("restore stopped waiting for new kinds to be served: %w", ctx.Err())
+		case <-time.After(servedPoll):
+		}
+	}
 }
 
 func sortItems(items []Item) {

@@ -7,6 +7,9 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/shipshape-dev/shipshape/internal/drift"
 )
 
 // VerifyReport is what Verify found.
@@ -70,6 +73,9 @@ func Verify(ctx context.Context, from string, opts Options) (*VerifyReport, erro
 		}
 	}
 	r.Problems = append(r.Problems, selfContained(t.Items)...)
+	ownerProblems, ownerNotes := recordedOwners(t.Items)
+	r.Problems = append(r.Problems, ownerProblems...)
+	r.Notes = append(r.Notes, ownerNotes...)
 	sort.Slice(r.Problems, func(i, j int) bool { return r.Problems[i].String() < r.Problems[j].String() })
 	return r, nil
 }
@@ -118,4 +124,40 @@ func selfContained(items []Item) []Problem {
 		out = append(out, Problem{sealed[0], fmt.Sprintf("%d SealedSecrets but no sealed-secrets controller key (Secret labelled %s) in the backup: they cannot be unsealed after a restore", len(sealed), SealedSecretsKeyLabel)})
 	}
 	return out
+}
+
+// recordedOwners checks the owners each object records (drift.OwnersAnnotation):
+// an annotation that does not decode is a problem; an owner that is not in
+// the backup is a note, since restore then restores the object without that
+// owner reference, and the garbage collector will not delete it with its
+// owner. A namespaced owner is looked for in its dependent's namespace.
+func recordedOwners(items []Item) (problems []Problem, notes []string) {
+	type objKey struct {
+		gk        schema.GroupKind
+		namespace string
+		name      string
+	}
+	present := make(map[objKey]bool, len(items))
+	for _, it := range items {
+		present[objKey{it.Object.GroupVersionKind().GroupKind(), it.Object.GetNamespace(), it.Object.GetName()}] = true
+	}
+	for _, it := range items {
+		owners, err := drift.RecordedOwners(it.Object)
+		if err != nil {
+			problems = append(problems, Problem{it.Path, err.Error()})
+			continue
+		}
+		for _, o := range owners {
+			gk := schema.FromAPIVersionAndKind(o.APIVersion, o.Kind).GroupKind()
+			if present[objKey{gk, it.Object.GetNamespace(), o.Name}] || present[objKey{gk, "", o.Name}] {
+				continue
+			}
+			kind := gk.Kind
+			if gk.Group != "" {
+				kind += "." + gk.Group
+			}
+			notes = append(notes, fmt.Sprintf("%s: owner %s %s is not in the backup: unless the target has it, restore leaves the object without that owner reference", it.Path, kind, o.Name))
+		}
+	}
+	return problems, notes
 }

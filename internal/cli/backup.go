@@ -88,7 +88,10 @@ run never replaces the previous backup. See docs/backup.md for the layout.`,
 encrypted file with --identity, and checks that a restore of the backup alone would work: each
 custom resource has its CRD; each Secret, ConfigMap, ServiceAccount, PVC and PriorityClass a pod
 template needs is present; each Helm release decodes; the sealed-secrets key is present when
-SealedSecrets are. It exits 3 when it finds a problem.`,
+SealedSecrets are; each recorded owners annotation decodes. It exits 3 when it finds a problem.
+
+It notes, without failing, each recorded owner that is not in the backup: restore links an object
+to its owners again only when they are in the target.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if verifyF != nil {

@@ -29,8 +29,7 @@ func crdDefinitions(objects []snapshot.Object) map[schema.GroupKind]crdDef {
 		if gvk.Group != "apiextensions.k8s.io" || gvk.Kind != "CustomResourceDefinition" {
 			continue
 		}
-		group, _, _ := unstructured.NestedString(o.Object, "spec", "group")
-		kind, _, _ := unstructured.NestedString(o.Object, "spec", "names", "kind")
+		gk := crdGroupKind(o.Unstructured)
 		scope, _, _ := unstructured.NestedString(o.Object, "spec", "scope")
 		vs, _, _ := unstructured.NestedSlice(o.Object, "spec", "versions")
 		d := crdDef{namespaced: scope == "Namespaced", versions: map[string]bool{}}
@@ -41,11 +40,18 @@ func crdDefinitions(objects []snapshot.Object) map[schema.GroupKind]crdDef {
 				d.versions[name] = true
 			}
 		}
-		if group != "" && kind != "" {
-			defs[schema.GroupKind{Group: group, Kind: kind}] = d
+		if gk.Group != "" && gk.Kind != "" {
+			defs[gk] = d
 		}
 	}
 	return defs
+}
+
+// crdGroupKind is the group and kind a CustomResourceDefinition defines.
+func crdGroupKind(crd *unstructured.Unstructured) schema.GroupKind {
+	group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
+	kind, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "kind")
+	return schema.GroupKind{Group: group, Kind: kind}
 }
 
 // kindFilter matches --kinds names: Kind or Kind.group, case-insensitive.

@@ -450,9 +450,7 @@ func waitServed(ctx context.Context, t Target, crds, plan []*planned, timeout ti
 	for _, p := range crds {
 		switch p.item.Action {
 		case Create, Update, Unchanged:
-			group, _, _ := unstructured.NestedString(p.obj.Object, "spec", "group")
-			kind, _, _ := unstructured.NestedString(p.obj.Object, "spec", "names", "kind")
-			ready[schema.GroupKind{Group: group, Kind: kind}] = true
+			ready[crdGroupKind(p.obj)] = true
 		}
 	}
 	want := map[schema.GroupVersionKind]bool{}
